@@ -1,0 +1,5 @@
+"""``python -m ecmjax``: the ``ecmjax`` command line."""
+
+from .cli import main
+
+raise SystemExit(main())

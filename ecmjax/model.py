@@ -1,0 +1,202 @@
+"""From a validated configuration to discretised problems, and the initial state of the cell.
+
+The initial state is a defect full of Li at ``operating.li_pressure_Pa``: the ionic potential with
+Butler-Volmer on the anode and the pit walls (stress-coupled through the Li pressure), and the
+electrolyte's elastic response to the Li pressure in the pit and the stack pressure on the anode. The
+coupled time loop starts from it.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .config import Config
+from .physics.elasticity import Stress, lame_parameters_Pa
+from .physics.geometry import defect_sdf, euclidean_norm, smooth_indicator
+from .physics.kinetics import symmetric_overpotential_V
+from .precision import resolve_dtype
+from .solver.elasticity import ElasticityProblem, cavity_opening_m2, cell_stress_Pa, solve_elasticity
+from .solver.grid import Grid
+from .solver.newton import NewtonInfo, NewtonKrylov
+from .solver.operators import max_on_contour
+from .solver.potential import (
+    PotentialProblem,
+    flat_cell_potential_V,
+    injected_current_A_per_m,
+    interfacial_current_A_per_m2,
+    plated_current_A_per_m,
+    solve_potential,
+)
+
+
+def build_grid(config: Config) -> Grid:
+    """The grid of the simulated domain: ``x in [0, W/2]`` with a mirror, ``[-W/2, W/2)`` if periodic."""
+    periodic = config.domain.lateral_bc == "periodic"
+    x0 = -0.5 * config.domain.width_m if periodic else 0.0
+    return Grid((config.grid.nx, config.grid.ny), config.cell_size_m, (x0, 0.0), periodic_x=periodic)
+
+
+def newton_settings(config: Config, grid: Grid) -> NewtonKrylov:
+    return NewtonKrylov(
+        rtol=config.solver.rtol,
+        max_iterations=config.solver.max_newton_iterations,
+        max_krylov_iterations=config.solver.max_krylov_iterations,
+        periodic_x=grid.periodic_x,
+    )
+
+
+class Defect(eqx.Module):
+    """The pit on the grid: its indicator at nodes and cells, and the Li/electrolyte interface per node."""
+
+    node_indicator: Float[Array, "nnx nny"]
+    cell_indicator: Float[Array, "nx ny"]
+    interface_length_m: Float[Array, "nnx nny"]
+
+
+def discretise_defect(config: Config, grid: Grid) -> Defect:
+    """Diffuse pit of width ``interface_width_cells`` cells; differentiable in depth and aspect ratio.
+
+    A node carries ``|grad chi| dA`` of pit wall, plus ``(1 - chi) dx`` of flat anode on the bottom edge
+    (the pit mouth is Li, not interface).
+    """
+    geometry = config.geometry
+    sdf = defect_sdf(geometry.shape)
+    width = config.grid.interface_width_cells * grid.cell_size_m
+    indicator = lambda x, y: smooth_indicator(
+        sdf(x, y, geometry.depth_m, geometry.half_width_m, geometry.tip_radius_m), width
+    )
+    x, y = grid.node_coordinates_m()
+    chi, dchi_dx = jax.jvp(lambda x: indicator(x, y), (x,), (jnp.ones_like(x),))
+    dchi_dy = jax.jvp(lambda y: indicator(x, y), (y,), (jnp.ones_like(y),))[1]
+    wall = euclidean_norm(dchi_dx, dchi_dy) * grid.node_areas_m2()
+    anode = jnp.zeros_like(chi).at[:, 0].set((1.0 - chi[:, 0]) * grid.node_lengths_m())
+    return Defect(
+        node_indicator=chi,
+        cell_indicator=indicator(*grid.cell_centres_m()),
+        interface_length_m=wall + anode,
+    )
+
+
+def li_pressure_field_Pa(config: Config, defect: Defect, pit_pressure_Pa) -> Float[Array, "nnx nny"]:
+    """Li pressure behind each interface: the pit's Li in the pit, the anode's stack pressure elsewhere."""
+    chi = defect.node_indicator
+    return chi * pit_pressure_Pa + (1.0 - chi) * config.operating.stack_pressure_Pa
+
+
+def potential_problem(config: Config, grid: Grid, defect: Defect, pit_pressure_Pa) -> PotentialProblem:
+    dtype = defect.node_indicator.dtype
+    scalar = lambda value: jnp.asarray(value, dtype)
+    chi = defect.cell_indicator
+    conductivity = config.material.ionic_conductivity_S_per_m * (
+        (1.0 - chi) + config.solver.void_conductivity_ratio * chi
+    )
+    return PotentialProblem(
+        grid=grid,
+        conductivity_S_per_m=conductivity,
+        interface_length_m=defect.interface_length_m,
+        li_pressure_Pa=li_pressure_field_Pa(config, defect, pit_pressure_Pa),
+        applied_current_A_per_m2=scalar(config.operating.current_density_A_per_m2),
+        exchange_current_A_per_m2=scalar(config.kinetics.exchange_current_A_per_m2),
+        alpha_a=scalar(config.kinetics.alpha_a),
+        alpha_c=scalar(config.kinetics.alpha_c),
+        temperature_K=scalar(config.operating.temperature_K),
+    )
+
+
+def elasticity_problem(
+    config: Config, grid: Grid, defect: Defect, pit_pressure_Pa, degradation: Float[Array, "nx ny"] | None = None
+) -> ElasticityProblem:
+    """Electrolyte with a soft ersatz pit under Li pressure; stack pressure on the anode side.
+
+    Lateral sides are mirror planes (``u_x = 0``) or periodic. The far side is clamped (``fixed``) or
+    ``traction-free`` in the sense of a free platen: it carries the uniform pressure that balances the
+    loads on the anode side, and one node is pinned against rigid translation (its reaction is zero).
+    """
+    dtype = defect.node_indicator.dtype
+    nnx, nny = grid.node_shape
+    chi_cells, chi_nodes = defect.cell_indicator, defect.node_indicator
+    mu, lam = lame_parameters_Pa(config.material.youngs_modulus_Pa, config.material.poisson_ratio)
+    stiffness = (1.0 - chi_cells) + config.solver.void_stiffness_ratio * chi_cells
+    pressure = jnp.asarray(pit_pressure_Pa, dtype)
+    lengths = grid.node_lengths_m()
+    bottom = jnp.zeros((2, nnx), dtype).at[1].set(config.operating.stack_pressure_Pa * (1.0 - chi_nodes[:, 0]))
+    fixed = jnp.zeros((2, nnx, nny), bool)
+    if not grid.periodic_x:
+        fixed = fixed.at[0, 0, :].set(True).at[0, -1, :].set(True)
+    top = jnp.zeros((2, nnx), dtype)
+    if config.domain.far_side_bc == "fixed":
+        fixed = fixed.at[:, :, -1].set(True)
+    else:
+        uniform_lift = jnp.zeros((2, nnx, nny), dtype).at[1].set(1.0)
+        upward_force = jnp.sum(lengths * bottom[1]) + pressure * cavity_opening_m2(grid, uniform_lift, chi_nodes)
+        top = top.at[1].set(-upward_force / jnp.sum(lengths))
+        fixed = fixed.at[:, 0, -1].set(True)
+    return ElasticityProblem(
+        grid=grid,
+        shear_modulus_Pa=mu * stiffness,
+        lame_lambda_Pa=lam * stiffness,
+        degradation=jnp.ones_like(chi_cells) if degradation is None else degradation,
+        cavity_indicator=chi_nodes,
+        cavity_pressure_Pa=pressure,
+        bottom_traction_Pa=bottom,
+        top_traction_Pa=top,
+        fixed=fixed,
+        prescribed_displacement_m=jnp.zeros((2, nnx, nny), dtype),
+    )
+
+
+class InitialState(eqx.Module):
+    """Fields and headline figures of a cell whose defect is full of Li at a given pressure."""
+
+    grid: Grid
+    defect: Defect
+    potential_V: Float[Array, "nnx nny"]
+    interfacial_current_A_per_m2: Float[Array, "nnx nny"]
+    displacement_m: Float[Array, "2 nnx nny"]
+    stress_Pa: Stress
+    hoop_stress_Pa: Float[Array, "nx ny"]
+    cell_voltage_V: Float[Array, ""]
+    peak_hoop_stress_Pa: Float[Array, ""]
+    plated_current_A_per_m: Float[Array, ""]
+    injected_current_A_per_m: Float[Array, ""]
+    potential_info: NewtonInfo
+    elasticity_info: NewtonInfo
+
+
+def solve_initial_state(config: Config) -> InitialState:
+    """Solve the potential and the elasticity of the initial state (jit- and grad-compatible)."""
+    dtype = resolve_dtype(config.solver.dtype)
+    grid = build_grid(config)
+    grid = eqx.tree_at(lambda g: g.cell_size_m, grid, jnp.asarray(grid.cell_size_m, dtype))
+    defect = discretise_defect(config, grid)
+    solver = newton_settings(config, grid)
+    pit_pressure = config.operating.li_pressure_Pa
+
+    potential = potential_problem(config, grid, defect, pit_pressure)
+    anode_eta = symmetric_overpotential_V(
+        config.operating.current_density_A_per_m2, config.kinetics.exchange_current_A_per_m2, config.operating.temperature_K
+    )
+    phi, potential_info = solve_potential(potential, flat_cell_potential_V(potential, anode_eta).astype(dtype), solver)
+
+    elastic = elasticity_problem(config, grid, defect, pit_pressure)
+    u, elasticity_info = solve_elasticity(elastic, solver)
+    stress = cell_stress_Pa(elastic, u)
+    xc, yc = grid.cell_centres_m()
+    solid_hoop = cell_stress_Pa(elastic, u, solid=True).hoop_Pa(xc, yc)
+    lengths = grid.node_lengths_m()
+    return InitialState(
+        grid=grid,
+        defect=defect,
+        potential_V=phi,
+        interfacial_current_A_per_m2=interfacial_current_A_per_m2(phi, potential),
+        displacement_m=u,
+        stress_Pa=stress,
+        hoop_stress_Pa=stress.hoop_Pa(xc, yc),
+        cell_voltage_V=jnp.sum(lengths * phi[:, -1]) / jnp.sum(lengths),
+        peak_hoop_stress_Pa=max_on_contour(solid_hoop, defect.cell_indicator),
+        plated_current_A_per_m=plated_current_A_per_m(phi, potential),
+        injected_current_A_per_m=injected_current_A_per_m(potential),
+        potential_info=potential_info,
+        elasticity_info=elasticity_info,
+    )

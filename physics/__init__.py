@@ -1,0 +1,1 @@
+"""The physical model: constants, materials, defect geometry, constitutive laws and kinetics."""

@@ -1,0 +1,96 @@
+"""Plane-strain linear elasticity of the electrolyte with a tension-compression energy split.
+
+Small strain, isotropic (``E``, ``nu``), plane strain (``eps_zz = 0``). The strain energy density is
+split volumetric-deviatorically (Amor, Marigo and Maurini 2009) so that a degradation ``g(d)`` acting
+on the tensile part ``psi+`` can never soften compression:
+
+    psi = g(d) psi+ + psi-,   psi+ = K/2 <tr eps>+^2 + mu eps_dev : eps_dev,   psi- = K/2 <tr eps>-^2
+
+with ``K = lambda + 2 mu / 3``. With ``g = 1`` this is exactly ``lambda/2 (tr eps)^2 + mu eps : eps``.
+"""
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+
+class Strain(eqx.Module):
+    """In-plane small-strain components (``eps_zz = 0`` in plane strain); ``xy`` is the tensor shear."""
+
+    xx: Float[Array, "..."]
+    yy: Float[Array, "..."]
+    xy: Float[Array, "..."]
+
+    @property
+    def trace(self) -> Float[Array, "..."]:
+        return self.xx + self.yy
+
+    def deviator_squared(self) -> Float[Array, "..."]:
+        """``eps_dev : eps_dev`` of the 3D strain with ``eps_zz = 0``."""
+        third = self.trace / 3.0
+        return (self.xx - third) ** 2 + (self.yy - third) ** 2 + third**2 + 2.0 * self.xy**2
+
+
+class Stress(eqx.Module):
+    """Cauchy stress components in Pa; ``zz`` is the out-of-plane stress that plane strain implies."""
+
+    xx: Float[Array, "..."]
+    yy: Float[Array, "..."]
+    xy: Float[Array, "..."]
+    zz: Float[Array, "..."]
+
+    def von_mises_Pa(self) -> Float[Array, "..."]:
+        return jnp.sqrt(
+            0.5 * ((self.xx - self.yy) ** 2 + (self.yy - self.zz) ** 2 + (self.zz - self.xx) ** 2)
+            + 3.0 * self.xy**2
+        )
+
+    def hoop_Pa(self, x_m: Float[ArrayLike, "..."], y_m: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
+        """Stress along the circumferential direction about the origin (the defect centre)."""
+        theta = jnp.arctan2(y_m, x_m)
+        s, c = jnp.sin(theta), jnp.cos(theta)
+        return self.xx * s**2 + self.yy * c**2 - 2.0 * self.xy * s * c
+
+
+def lame_parameters_Pa(youngs_modulus_Pa, poisson_ratio) -> tuple[Float[Array, "..."], Float[Array, "..."]]:
+    """Shear modulus ``mu`` and Lame's ``lambda`` (3D, as plane strain uses them), in Pa."""
+    mu = youngs_modulus_Pa / (2.0 * (1.0 + poisson_ratio))
+    lam = youngs_modulus_Pa * poisson_ratio / ((1.0 + poisson_ratio) * (1.0 - 2.0 * poisson_ratio))
+    return jnp.asarray(mu), jnp.asarray(lam)
+
+
+def degradation(damage: Float[ArrayLike, "..."], residual_stiffness: float = 1e-6) -> Float[Array, "..."]:
+    """Stiffness degradation ``g(d) = (1 - d)^2 + k_res`` of the phase-field model."""
+    return (1.0 - damage) ** 2 + residual_stiffness
+
+
+def _bulk_modulus_Pa(mu, lam):
+    return lam + 2.0 * mu / 3.0
+
+
+def tensile_energy_density_J_per_m3(strain: Strain, mu, lam) -> Float[Array, "..."]:
+    """``psi+``: the part of the strain energy that drives (and is degraded by) damage."""
+    positive_trace = jnp.maximum(strain.trace, 0.0)
+    return 0.5 * _bulk_modulus_Pa(mu, lam) * positive_trace**2 + mu * strain.deviator_squared()
+
+
+def strain_energy_density_J_per_m3(strain: Strain, mu, lam, degradation_factor=1.0) -> Float[Array, "..."]:
+    """``psi = g psi+ + psi-`` in J/m^3."""
+    negative_trace = jnp.minimum(strain.trace, 0.0)
+    compressive = 0.5 * _bulk_modulus_Pa(mu, lam) * negative_trace**2
+    return degradation_factor * tensile_energy_density_J_per_m3(strain, mu, lam) + compressive
+
+
+def stress_Pa(strain: Strain, mu, lam, degradation_factor=1.0) -> Stress:
+    """``sigma = d psi / d eps``: the split stress, with the plane-strain ``sigma_zz``."""
+    bulk = _bulk_modulus_Pa(mu, lam)
+    trace = strain.trace
+    pressure_part = bulk * (degradation_factor * jnp.maximum(trace, 0.0) + jnp.minimum(trace, 0.0))
+    shear = 2.0 * mu * degradation_factor
+    third = trace / 3.0
+    return Stress(
+        xx=pressure_part + shear * (strain.xx - third),
+        yy=pressure_part + shear * (strain.yy - third),
+        xy=shear * strain.xy,
+        zz=pressure_part - shear * third,
+    )

@@ -1,0 +1,1 @@
+"""Numerical machinery: the grid, discrete energies and operators, Newton-Krylov field solves."""

@@ -1,0 +1,90 @@
+"""Ionic potential in the electrolyte with Butler-Volmer reactions on every Li/electrolyte interface.
+
+The potential ``phi`` (nodal, in V) minimises the strictly convex energy per unit depth
+
+    Pi(phi) = int kappa/2 |grad phi|^2 dA + sum_nodes A_n G(phi_n) - int_(y=L) j_app phi dx
+
+whose stationarity is charge conservation ``div(kappa grad phi) = i(eta) delta_Gamma`` with the
+galvanostatic flux ``kappa dphi/dy = j_app`` at the counter electrode and no flux on the other sides
+(mirror or periodic). ``A_n`` is the Li/electrolyte interface length (per unit depth) that node ``n``
+carries: the diffuse pit walls ``|grad chi| dA`` plus the flat anode on the bottom edge, and
+``G' = i`` is the Butler-Volmer plating current (see :mod:`ecmjax.physics.kinetics`).
+"""
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from ..physics.kinetics import (
+    butler_volmer_current_A_per_m2,
+    butler_volmer_dissipation_potential_W_per_m2,
+    overpotential_V,
+)
+from .grid import Grid
+from .newton import NewtonInfo, NewtonKrylov, minimise
+from .operators import gradient_at_gauss_points, integrate_gauss
+
+
+class PotentialProblem(eqx.Module):
+    """Coefficients and sources of one potential solve (SI units)."""
+
+    grid: Grid
+    conductivity_S_per_m: Float[Array, "nx ny"]
+    interface_length_m: Float[Array, "nnx nny"]
+    li_pressure_Pa: Float[Array, "nnx nny"]
+    applied_current_A_per_m2: Float[Array, ""]
+    exchange_current_A_per_m2: Float[Array, ""]
+    alpha_a: Float[Array, ""]
+    alpha_c: Float[Array, ""]
+    temperature_K: Float[Array, ""]
+
+
+def interfacial_current_A_per_m2(phi: Float[Array, "nnx nny"], problem: PotentialProblem) -> Float[Array, "nnx nny"]:
+    """Butler-Volmer plating current density at every node (meaningful where interface is carried)."""
+    eta = overpotential_V(phi, problem.li_pressure_Pa)
+    return butler_volmer_current_A_per_m2(
+        eta, problem.exchange_current_A_per_m2, problem.alpha_a, problem.alpha_c, problem.temperature_K
+    )
+
+
+def plated_current_A_per_m(phi: Float[Array, "nnx nny"], problem: PotentialProblem) -> Float[Array, ""]:
+    """Total plating current per unit depth: ``sum_n A_n i_n``."""
+    return jnp.sum(problem.interface_length_m * interfacial_current_A_per_m2(phi, problem))
+
+
+def injected_current_A_per_m(problem: PotentialProblem) -> Float[Array, ""]:
+    """Current per unit depth injected at the counter electrode."""
+    return problem.applied_current_A_per_m2 * jnp.sum(problem.grid.node_lengths_m())
+
+
+def energy_W_per_m(phi: Float[Array, "nnx nny"], problem: PotentialProblem) -> Float[Array, ""]:
+    """``Pi(phi)``; its gradient is the nodal charge-conservation residual (A/m)."""
+    grid = problem.grid
+    dphi_dx, dphi_dy = gradient_at_gauss_points(grid, phi)
+    kappa = problem.conductivity_S_per_m
+    ohmic = integrate_gauss(grid, tuple(0.5 * kappa * (gx**2 + gy**2) for gx, gy in zip(dphi_dx, dphi_dy)))
+    eta = overpotential_V(phi, problem.li_pressure_Pa)
+    reaction = jnp.sum(
+        problem.interface_length_m
+        * butler_volmer_dissipation_potential_W_per_m2(
+            eta, problem.exchange_current_A_per_m2, problem.alpha_a, problem.alpha_c, problem.temperature_K
+        )
+    )
+    injection = problem.applied_current_A_per_m2 * jnp.sum(grid.node_lengths_m() * phi[:, -1])
+    return ohmic + reaction - injection
+
+
+def flat_cell_potential_V(problem: PotentialProblem, anode_overpotential_V) -> Float[Array, "nnx nny"]:
+    """``-eta + j_app y / kappa``: the exact potential of a defect-free cell, used as the Newton start."""
+    _, y = problem.grid.node_coordinates_m()
+    kappa = jnp.max(problem.conductivity_S_per_m)
+    return -anode_overpotential_V + problem.applied_current_A_per_m2 * (y - problem.grid.origin_m[1]) / kappa
+
+
+def solve_potential(
+    problem: PotentialProblem,
+    initial_potential_V: Float[Array, "nnx nny"],
+    solver: NewtonKrylov = NewtonKrylov(),
+) -> tuple[Float[Array, "nnx nny"], NewtonInfo]:
+    """Electrolyte potential (V) and the solver's report; differentiable in every problem leaf."""
+    return minimise(energy_W_per_m, initial_potential_V, problem, solver)

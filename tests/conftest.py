@@ -1,0 +1,26 @@
+"""Verification tests run in float64 (DEVELOPERS.md); the package itself never switches this on."""
+
+import jax
+import pytest
+
+from ecmjax.config import load_config
+
+jax.config.update("jax_enable_x64", True)
+
+SMALL_CASE = (
+    "domain.width_m=3.2e-6",
+    "domain.thickness_m=3.2e-6",
+    "grid.nx=32",
+    "grid.ny=64",
+)
+"""A valid, quick configuration: h = 50 nm, the default 1 um semicircular pit, 2 x 3.2 um half-domain."""
+
+
+@pytest.fixture(scope="session")
+def small_case() -> tuple[str, ...]:
+    return SMALL_CASE
+
+
+@pytest.fixture(scope="session")
+def small_config():
+    return load_config(None, SMALL_CASE)

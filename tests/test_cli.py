@@ -1,0 +1,236 @@
+"""Tests of the command line (ecmjax/cli.py) and its atomic writers (ecmjax/io.py).
+
+Bad input is run as a user would, in a subprocess (``python -m ecmjax``): it must exit 2 with one
+``ecmjax: error:`` line naming key, value and what is allowed, and create nothing. One small real run
+checks the outputs' schema; ``validate`` runs in-process against a stand-in for ``ecmjax.validation``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from ecmjax import __version__
+from ecmjax.cli import main
+from ecmjax.io import write_json, write_npz
+
+SMALL = [  # h = 3.2 um / 2 / 32 = 50 nm: 20 cells across the default 1 um pit; l/2 = 50 nm resolved
+    "--set", "domain.width_m=3.2e-6",
+    "--set", "domain.thickness_m=3.2e-6",
+    "--set", "grid.nx=32",
+    "--set", "grid.ny=64",
+]  # fmt: skip
+
+
+def ecmjax(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ecmjax", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture
+def restore_x64():
+    """The in-process commands switch on float64 as the CLI must; put the process setting back after."""
+    before = jax.config.jax_enable_x64
+    yield
+    jax.config.update("jax_enable_x64", before)
+
+
+def test_help_and_version(tmp_path):
+    result = ecmjax("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "run" in result.stdout and "validate" in result.stdout and "exit status" in result.stdout
+    result = ecmjax("run", "--help", cwd=tmp_path)
+    assert result.returncode == 0 and "--set" in result.stdout and "--out" in result.stdout
+    result = ecmjax("--version", cwd=tmp_path)
+    assert result.returncode == 0 and __version__ in result.stdout
+
+
+BAD_INPUTS = {
+    "negative aspect ratio": (
+        ["--set", "geometry.aspect_ratio=-1"],
+        ["geometry.aspect_ratio", "-1", "> 0"],
+    ),
+    "misspelt key": (["--set", "geometry.dept_m=1e-6"], ["geometry.dept_m", "did you mean geometry.depth_m"]),
+    "unknown material": (["--set", "material.name=steel"], ["material.name", '"steel"', '"llzo"']),
+    "incompressible": (["--set", "material.poisson_ratio=0.5"], ["material.poisson_ratio", "0.5", "< 0.5"]),
+    "defect deeper than the electrolyte": (
+        ["--set", "geometry.depth_m=4e-6", "--set", "domain.thickness_m=3.2e-6", "--set", "grid.ny=128"],
+        ["geometry.depth_m", "4e-06", "domain.thickness_m", "deeper than the electrolyte"],
+    ),
+    "under-resolved grid": (
+        ["--set", "grid.nx=16", "--set", "grid.ny=32"],
+        ["geometry.depth_m", "at least 8 cells", "grid.nx = 64"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", BAD_INPUTS)
+def test_bad_input_exits_2_and_creates_nothing(tmp_path, name):
+    args, fragments = BAD_INPUTS[name]
+    out = tmp_path / "out"
+    result = ecmjax("run", *args, "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("ecmjax: error: ") and "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, (fragment, result.stderr)
+    assert result.stdout == ""
+    assert not out.exists()
+
+
+def test_malformed_toml_names_the_line(tmp_path):
+    config = tmp_path / "case.toml"
+    config.write_text('[geometry]\ndepth_m = 1e-6\naspect_ratio = = 2\n')
+    out = tmp_path / "out"
+    result = ecmjax("run", str(config), "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("ecmjax: error: ") and "case.toml" in result.stderr
+    assert "line 3" in result.stderr
+    assert not out.exists()
+
+
+def test_run_writes_results_fields_and_figures(tmp_path):
+    out = tmp_path / "nested" / "out"
+    result = ecmjax("run", *SMALL, "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "MPa" in result.stdout and "mV" in result.stdout and str(out) in result.stdout
+
+    summary = json.loads((out / "result.json").read_text())
+    assert summary["status"] == "solved"
+    assert summary["config"]["grid"] == {"nx": 32, "ny": 64, "interface_width_cells": 1.0}
+    assert set(summary["versions"]) == {"ecmjax", "jax", "jaxlib", "equinox", "numpy", "python"}
+    assert summary["device"]["platform"] in ("cpu", "gpu", "cuda", "tpu")
+    for key in ("wall_time_s", "peak_hoop_stress_Pa", "cell_voltage_V", "plated_current_A_per_m", "injected_current_A_per_m"):
+        assert math.isfinite(summary[key]), key
+    for solve in ("potential", "elasticity"):
+        info = summary["solver"][solve]
+        assert info["converged"] is True and info["relative_residual"] <= summary["config"]["solver"]["rtol"]
+    # The plated current balances the injected one (charge conservation), as the run reports them.
+    assert summary["plated_current_A_per_m"] == pytest.approx(summary["injected_current_A_per_m"], rel=1e-6)
+    assert summary["peak_hoop_stress_Pa"] > 0
+
+    nodes, cells = (33, 65), (32, 64)
+    shapes = {
+        "x_m": nodes, "y_m": nodes, "cell_x_m": cells, "cell_y_m": cells,
+        "potential_V": nodes, "displacement_m": (2, *nodes),
+        "stress_xx_Pa": cells, "stress_yy_Pa": cells, "stress_xy_Pa": cells, "stress_zz_Pa": cells,
+        "hoop_stress_Pa": cells, "von_mises_stress_Pa": cells,
+        "interfacial_current_A_per_m2": nodes, "defect_indicator": nodes,
+    }  # fmt: skip
+    with np.load(out / "fields.npz") as fields:
+        assert set(fields.files) == set(shapes)
+        for name, shape in shapes.items():
+            assert fields[name].shape == shape, name
+            assert np.all(np.isfinite(fields[name])), name
+        assert fields["x_m"][-1, 0] == pytest.approx(1.6e-6) and fields["y_m"][0, -1] == pytest.approx(3.2e-6)
+        assert fields["defect_indicator"][0, 0] > 0.5 > fields["defect_indicator"][-1, -1]
+
+    for name in ("potential.png", "hoop_stress.png", "von_mises_stress.png"):
+        data = (out / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
+    assert not list(out.glob(".*.tmp")), "a temporary file was left behind"
+
+
+def fake_validation(monkeypatch, results):
+    """Install a stand-in ``ecmjax.validation`` whose ``run_cases`` returns ``results``."""
+    seen = {}
+
+    def run_cases():
+        seen["x64"] = jax.config.jax_enable_x64
+        return results
+
+    module = types.ModuleType("ecmjax.validation")
+    module.run_cases = run_cases
+    monkeypatch.setitem(sys.modules, "ecmjax.validation", module)
+    return seen
+
+
+def case(name, value, reference, tolerance, passed):
+    return types.SimpleNamespace(
+        case=name,
+        quantity="hoop_stress_Pa",
+        value=value,
+        reference=reference,
+        relative_error=abs(value - reference) / abs(reference),
+        tolerance=tolerance,
+        passed=passed,
+        source="Lame (1852)",
+    )
+
+
+def test_validate_all_pass(tmp_path, monkeypatch, capsys, restore_x64):
+    seen = fake_validation(monkeypatch, [case("lame", 1.001e6, 1e6, 1e-2, True), case("inglis", 3e6, 3e6, 1e-2, True)])
+    assert main(["validate", "--out", str(tmp_path / "v")]) == 0
+    assert seen["x64"] is True  # float64 was on before the cases ran
+    table = capsys.readouterr().out
+    assert "rel. error" in table and table.count("PASS") == 2 and "FAIL" not in table
+    lines = table.splitlines()
+    lines = lines[next(i for i, line in enumerate(lines) if line.startswith("case")) :]
+    assert lines[0].index("value") < lines[0].index("reference") and len(set(map(len, lines[2:4]))) == 1
+    written = json.loads((tmp_path / "v" / "validation.json").read_text())
+    assert written["all_passed"] is True and written["versions"]["ecmjax"] == __version__
+    assert written["cases"][0] == {
+        "case": "lame",
+        "quantity": "hoop_stress_Pa",
+        "value": 1.001e6,
+        "reference": 1e6,
+        "relative_error": pytest.approx(1e-3),
+        "tolerance": 1e-2,
+        "passed": True,
+        "source": "Lame (1852)",
+    }
+
+
+def test_validate_failure_and_nan_exit_1(tmp_path, monkeypatch, capsys, restore_x64):
+    fake_validation(monkeypatch, [case("lame", 1.1e6, 1e6, 1e-2, False), case("inglis", math.nan, 3e6, 1e-2, True)])
+    assert main(["validate", "--out", str(tmp_path), "--quiet"]) == 1
+    assert capsys.readouterr().out == ""
+    cases = json.loads((tmp_path / "validation.json").read_text())["cases"]
+    assert [c["passed"] for c in cases] == [False, False]  # a NaN fails its case whatever it claims
+    assert cases[1]["value"] is None and cases[1]["non_finite"] == {"value": "nan", "relative_error": "nan"}
+
+
+def test_unconverged_solve_exits_3_and_writes_nothing(tmp_path, monkeypatch, capsys, restore_x64):
+    info = lambda converged, residual: types.SimpleNamespace(  # noqa: E731
+        iterations=30, krylov_iterations=20000, relative_residual=residual, converged=converged
+    )
+    state = types.SimpleNamespace(
+        potential_info=info(True, 1e-10),
+        elasticity_info=info(False, 3.5e-4),
+        peak_hoop_stress_Pa=math.nan,
+        cell_voltage_V=8e-3,
+        plated_current_A_per_m=1.0,
+        injected_current_A_per_m=1.0,
+    )
+    monkeypatch.setattr("ecmjax.cli._fields", lambda state: {"potential_V": np.zeros(3)})
+    monkeypatch.setattr("ecmjax.model.solve_initial_state", lambda config: state)
+    monkeypatch.setattr("equinox.filter_jit", lambda f: f)
+    out = tmp_path / "out"
+    assert main(["run", *SMALL, "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert "elasticity solve did not converge" in err and "3.500e-04" in err and "potential solve" not in err
+    assert "peak_hoop_stress_Pa) is nan" in err
+    assert not out.exists()
+
+
+def test_writers_refuse_nan_and_leave_no_partial_file(tmp_path):
+    path = tmp_path / "result.json"
+    write_json(path, {"a": np.float32(1.5), "b": jax.numpy.arange(3), "ok": np.bool_(True)})
+    assert json.loads(path.read_text()) == {"a": 1.5, "b": [0, 1, 2], "ok": True}
+    with pytest.raises(ValueError, match=r"solver\.residual is nan"):
+        write_json(path, {"a": 2.0, "solver": {"residual": np.float64("nan")}})
+    with pytest.raises(ValueError, match=r"field\[1\] is inf"):
+        write_json(path, {"field": np.array([0.0, np.inf])})
+    assert json.loads(path.read_text())["a"] == 1.5  # the earlier file is untouched
+    write_npz(tmp_path / "f.npz", u=np.ones((2, 3)))
+    with np.load(tmp_path / "f.npz") as f:
+        assert f["u"].shape == (2, 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.npz", "result.json"]
