@@ -205,7 +205,9 @@ def _failures(config: Any, infos: dict[str, Any], headlines: dict[str, float], f
                 f" and {int(info.krylov_iterations)} Krylov iterations"
             )
     labels = dict(_HEADLINES)
-    failures += [f"the {labels[name]} ({name}) is {value}" for name, value in headlines.items() if not math.isfinite(value)]
+    failures += [
+        f"the {labels[name]} ({name}) is {value}" for name, value in headlines.items() if not math.isfinite(value)
+    ]
     for name, array in fields.items():
         bad = ~np.isfinite(array)
         if bad.any():
@@ -332,6 +334,7 @@ def _table(cases: list[dict[str, Any]]) -> str:
     left = (True, True, False, False, False, False, True)
 
     def line(row: Sequence[str]) -> str:
-        return "  ".join(cell.ljust(w) if l else cell.rjust(w) for cell, w, l in zip(row, widths, left)).rstrip()
+        cells = zip(row, widths, left, strict=True)
+        return "  ".join(cell.ljust(w) if flush_left else cell.rjust(w) for cell, w, flush_left in cells).rstrip()
 
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])

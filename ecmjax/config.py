@@ -62,9 +62,7 @@ class ConfigError(ValueError):
         if len(self.problems) == 1:
             message = self.problems[0]
         else:
-            message = f"{len(self.problems)} configuration problems:\n" + "\n".join(
-                f"  - {p}" for p in self.problems
-            )
+            message = f"{len(self.problems)} configuration problems:\n" + "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(message)
 
 
@@ -127,9 +125,7 @@ def _number(
 
 def _integer(default: int, *, ge: int) -> Any:
     """A static int with a default and a lower bound."""
-    return eqx.field(
-        default=default, static=True, metadata={"spec": _Spec(int, lower=ge, lower_inclusive=True)}
-    )
+    return eqx.field(default=default, static=True, metadata={"spec": _Spec(int, lower=ge, lower_inclusive=True)})
 
 
 def _choice(default: str, choices: Sequence[str]) -> Any:
@@ -290,8 +286,7 @@ _SECTIONS: dict[str, type[eqx.Module]] = {
     "solver": SolverConfig,
 }
 _SPECS: dict[str, dict[str, _Spec]] = {
-    section: {f.name: f.metadata["spec"] for f in dataclasses.fields(cls)}
-    for section, cls in _SECTIONS.items()
+    section: {f.name: f.metadata["spec"] for f in dataclasses.fields(cls)} for section, cls in _SECTIONS.items()
 }
 _FRACTURE_KEYS = ("fracture_toughness_Pa_sqrt_m", "fracture_energy_J_per_m2")
 
@@ -318,8 +313,7 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
     """
     if isinstance(overrides, str):
         raise ConfigError(
-            "overrides must be a sequence of 'section.key=value' strings, not the single string"
-            f" {overrides!r}"
+            f"overrides must be a sequence of 'section.key=value' strings, not the single string {overrides!r}"
         )
     user: dict[str, Any] = {} if path is None else _read_toml(Path(path))
     problems = _check_sections(user)
@@ -396,9 +390,7 @@ def _check_keys(user: Mapping[str, Mapping[str, Any]]) -> list[str]:
         if section not in _SPECS:
             close = difflib.get_close_matches(section, _SPECS, n=1)
             hint = f"did you mean [{close[0]}]? " if close else ""
-            problems.append(
-                f"unknown section [{section}]: {hint}valid sections: {', '.join(_SPECS)}"
-            )
+            problems.append(f"unknown section [{section}]: {hint}valid sections: {', '.join(_SPECS)}")
             continue
         problems += [
             f"unknown key {section}.{key}{_did_you_mean(f'{section}.{key}')}"
@@ -429,14 +421,10 @@ def _check_value(key: str, value: Any, spec: _Spec) -> tuple[Any, str | None]:
     if spec.kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
             return None, (
-                f"{key} = {_fmt(value)} has the wrong type ({_type_name(value)}):"
-                f" must be an integer {spec.bounds}"
+                f"{key} = {_fmt(value)} has the wrong type ({_type_name(value)}): must be an integer {spec.bounds}"
             )
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None, (
-            f"{key} = {_fmt(value)} has the wrong type ({_type_name(value)}):"
-            f" must be a number {spec.bounds}"
-        )
+        return None, (f"{key} = {_fmt(value)} has the wrong type ({_type_name(value)}): must be a number {spec.bounds}")
     else:
         value = float(value)
         if not math.isfinite(value):
@@ -535,10 +523,7 @@ def _check_consistency(config: Config) -> list[str]:
 def _refine(grid: GridConfig, factor: float) -> str:
     """Advice to refine a square grid by at least ``factor``, keeping its cells square."""
     k = _ceil(factor)
-    return (
-        f"refine the grid by a factor >= {_num(factor)}, e.g. grid.nx = {k * grid.nx} and"
-        f" grid.ny = {k * grid.ny}"
-    )
+    return f"refine the grid by a factor >= {_num(factor)}, e.g. grid.nx = {k * grid.nx} and grid.ny = {k * grid.ny}"
 
 
 def _default(section: str, key: str) -> Any:
@@ -556,9 +541,7 @@ def _num(x: float) -> str:
 
 
 def _type_name(value: Any) -> str:
-    return {bool: "boolean", int: "integer", float: "float", str: "string"}.get(
-        type(value), type(value).__name__
-    )
+    return {bool: "boolean", int: "integer", float: "float", str: "string"}.get(type(value), type(value).__name__)
 
 
 def _fmt(value: Any) -> str:

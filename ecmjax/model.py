@@ -175,7 +175,9 @@ def solve_initial_state(config: Config) -> InitialState:
 
     potential = potential_problem(config, grid, defect, pit_pressure)
     anode_eta = symmetric_overpotential_V(
-        config.operating.current_density_A_per_m2, config.kinetics.exchange_current_A_per_m2, config.operating.temperature_K
+        config.operating.current_density_A_per_m2,
+        config.kinetics.exchange_current_A_per_m2,
+        config.operating.temperature_K,
     )
     phi, potential_info = solve_potential(potential, flat_cell_potential_V(potential, anode_eta).astype(dtype), solver)
 

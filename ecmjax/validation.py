@@ -165,7 +165,9 @@ def opening_convergence(resolutions=(8, 16, 32)) -> tuple[list[float], float]:
     r = 1e-6
     mu, _ = lame_parameters_Pa(YOUNGS_MODULUS_PA, POISSON_RATIO)
     exact = 0.5 * math.pi * r * PRESSURE_PA * r / (2.0 * float(mu))
-    errors = [abs(solve_elliptic_hole(r, r, n, pressure_Pa=PRESSURE_PA).opening_m2 - exact) / exact for n in resolutions]
+    errors = [
+        abs(solve_elliptic_hole(r, r, n, pressure_Pa=PRESSURE_PA).opening_m2 - exact) / exact for n in resolutions
+    ]
     order = math.log(errors[-2] / errors[-1]) / math.log(resolutions[-1] / resolutions[-2])
     return errors, order
 
@@ -231,7 +233,14 @@ def electrochemistry_cases() -> list[CaseResult]:
     local = np.asarray(interfacial_current_A_per_m2(phi, problem)[:, 0])
     worst = local[np.argmax(np.abs(local - j))]
     rows = [
-        CaseResult("flat cell", "least uniform anode current density (A/m^2)", float(worst), j, 0.005, "MODEL.md case 6: a flat interface carries j_app"),
+        CaseResult(
+            "flat cell",
+            "least uniform anode current density (A/m^2)",
+            float(worst),
+            j,
+            0.005,
+            "MODEL.md case 6: a flat interface carries j_app",
+        ),
         CaseResult(
             "flat cell",
             "plated current (A/m)",

@@ -41,8 +41,7 @@ class Stress(eqx.Module):
 
     def von_mises_Pa(self) -> Float[Array, "..."]:
         return jnp.sqrt(
-            0.5 * ((self.xx - self.yy) ** 2 + (self.yy - self.zz) ** 2 + (self.zz - self.xx) ** 2)
-            + 3.0 * self.xy**2
+            0.5 * ((self.xx - self.yy) ** 2 + (self.yy - self.zz) ** 2 + (self.zz - self.xx) ** 2) + 3.0 * self.xy**2
         )
 
     def hoop_Pa(self, x_m: Float[ArrayLike, "..."], y_m: Float[ArrayLike, "..."]) -> Float[Array, "..."]:

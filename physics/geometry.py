@@ -42,9 +42,7 @@ def semi_ellipse_sdf(
     return jnp.where(centre, -jnp.minimum(depth_m, half_width_m), approximate)
 
 
-def triangle_sdf(
-    x: Float[ArrayLike, "..."], y: Float[ArrayLike, "..."], depth_m, half_width_m
-) -> Float[Array, "..."]:
+def triangle_sdf(x: Float[ArrayLike, "..."], y: Float[ArrayLike, "..."], depth_m, half_width_m) -> Float[Array, "..."]:
     """Exact distance to the triangle ``|x|/b + y/a <= 1`` (a rhombus once mirrored about y = 0), in m."""
     px, py = jnp.abs(x), jnp.abs(y)
     b, a = half_width_m, depth_m
@@ -89,9 +87,7 @@ def defect_sdf(
     raise ValueError(f"geometry.shape = {shape!r} is not a known shape: choose one of {', '.join(SHAPES)}")
 
 
-def smooth_indicator(
-    sdf_m: Float[ArrayLike, "..."], width_m
-) -> Float[Array, "..."]:
+def smooth_indicator(sdf_m: Float[ArrayLike, "..."], width_m) -> Float[Array, "..."]:
     """Diffuse indicator of the region ``sdf < 0``: 1 inside, 0 outside, a tanh of width ``width_m``."""
     return 0.5 * (1.0 - jnp.tanh(sdf_m / width_m))
 

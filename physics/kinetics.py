@@ -22,11 +22,7 @@ def overpotential_V(
     metal_potential_V: Float[ArrayLike, "..."] = 0.0,
 ) -> Float[Array, "..."]:
     """Stress-coupled overpotential ``eta = phi_s - phi + Omega_Li p / F``, in V."""
-    return (
-        metal_potential_V
-        - electrolyte_potential_V
-        + LI_MOLAR_VOLUME_M3_PER_MOL * li_pressure_Pa / FARADAY_C_PER_MOL
-    )
+    return metal_potential_V - electrolyte_potential_V + LI_MOLAR_VOLUME_M3_PER_MOL * li_pressure_Pa / FARADAY_C_PER_MOL
 
 
 def butler_volmer_current_A_per_m2(
@@ -58,8 +54,7 @@ def butler_volmer_dissipation_potential_W_per_m2(
     """
     f = inverse_thermal_voltage_per_V(temperature_K)
     return (exchange_current_A_per_m2 / f) * (
-        jnp.exp(-alpha_c * f * overpotential_V) / alpha_c
-        + jnp.exp(alpha_a * f * overpotential_V) / alpha_a
+        jnp.exp(-alpha_c * f * overpotential_V) / alpha_c + jnp.exp(alpha_a * f * overpotential_V) / alpha_a
     )
 
 

@@ -51,9 +51,7 @@ class MaterialSet(eqx.Module):
     @property
     def fracture_energy_J_per_m2(self) -> float:
         """``Gc`` from the set's toughness, modulus and Poisson ratio (plane-strain Irwin)."""
-        return fracture_energy_J_per_m2(
-            self.fracture_toughness_Pa_sqrt_m, self.youngs_modulus_Pa, self.poisson_ratio
-        )
+        return fracture_energy_J_per_m2(self.fracture_toughness_Pa_sqrt_m, self.youngs_modulus_Pa, self.poisson_ratio)
 
 
 llzo = MaterialSet(

@@ -50,16 +50,14 @@ def displacement_m(free: Float[Array, "2 nnx nny"], problem: ElasticityProblem) 
 def strain_at_gauss_points(grid: Grid, u: Float[Array, "2 nnx nny"]) -> list[Strain]:
     """Small strain at the four Gauss points of every cell."""
     du_dx, du_dy = gradient_at_gauss_points(grid, u)
-    return [Strain(xx=gx[0], yy=gy[1], xy=0.5 * (gy[0] + gx[1])) for gx, gy in zip(du_dx, du_dy)]
+    return [Strain(xx=gx[0], yy=gy[1], xy=0.5 * (gy[0] + gx[1])) for gx, gy in zip(du_dx, du_dy, strict=True)]
 
 
-def cavity_opening_m2(
-    grid: Grid, u: Float[Array, "2 nnx nny"], indicator: Float[Array, "nnx nny"]
-) -> Float[Array, ""]:
+def cavity_opening_m2(grid: Grid, u: Float[Array, "2 nnx nny"], indicator: Float[Array, "nnx nny"]) -> Float[Array, ""]:
     """Volume (per unit depth) that the displacement adds to the cavity: ``-int u . grad chi dA``."""
     dchi_dx, dchi_dy = gradient_at_gauss_points(grid, indicator)
     ux, uy = values_at_gauss_points(grid, u[0]), values_at_gauss_points(grid, u[1])
-    return -integrate_gauss(grid, tuple(a * b + c * d for a, b, c, d in zip(ux, dchi_dx, uy, dchi_dy)))
+    return -integrate_gauss(grid, tuple(a * b + c * d for a, b, c, d in zip(ux, dchi_dx, uy, dchi_dy, strict=True)))
 
 
 def _edge_work(problem: ElasticityProblem, u: Float[Array, "2 nnx nny"]) -> Float[Array, ""]:
@@ -80,7 +78,9 @@ def total_potential_energy_J_per_m(free: Float[Array, "2 nnx nny"], problem: Ela
     stored = integrate_gauss(
         grid,
         tuple(
-            strain_energy_density_J_per_m3(strain, problem.shear_modulus_Pa, problem.lame_lambda_Pa, problem.degradation)
+            strain_energy_density_J_per_m3(
+                strain, problem.shear_modulus_Pa, problem.lame_lambda_Pa, problem.degradation
+            )
             for strain in strain_at_gauss_points(grid, u)
         ),
     )

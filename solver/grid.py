@@ -43,7 +43,7 @@ class Grid(eqx.Module):
         y = self.origin_m[1] + self.cell_size_m * (jnp.arange(ny) + 0.5)
         return tuple(jnp.meshgrid(x, y, indexing="ij"))
 
-    def edge_node_weights(self, axis: int) -> Float[Array, "n"]:
+    def edge_node_weights(self, axis: int) -> Float[Array, " n"]:
         """Trapezoid weights (in cells) of the nodes along ``axis``: 1/2 at non-periodic ends."""
         n = self.node_shape[axis]
         weights = jnp.ones(n)
@@ -51,7 +51,7 @@ class Grid(eqx.Module):
             weights = weights.at[0].set(0.5).at[-1].set(0.5)
         return weights
 
-    def node_lengths_m(self) -> Float[Array, "nnx"]:
+    def node_lengths_m(self) -> Float[Array, " nnx"]:
         """Length of the ``y = const`` boundary that each node column carries, in m."""
         return self.cell_size_m * self.edge_node_weights(0)
 

@@ -26,7 +26,7 @@ class KrylovInfo(eqx.Module):
     relative_residual: Float[Array, ""]
 
 
-def _colours(n: int, periodic: bool) -> tuple[Int[Array, "n"], int]:
+def _colours(n: int, periodic: bool) -> tuple[Int[Array, " n"], int]:
     """Colour index of each of ``n`` nodes so that neighbours (3-point stencil) never share a colour."""
     colour = jnp.arange(n) % 3
     if periodic and n % 3:

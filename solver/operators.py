@@ -63,7 +63,7 @@ def cell_mean(samples: GaussSamples) -> Float[Array, "*c nx ny"]:
 
 def values_on_contour(
     field: Float[Array, "nx ny"], level_set: Float[Array, "nx ny"], level: float = 0.5
-) -> tuple[Float[Array, "m"], Array]:
+) -> tuple[Float[Array, " m"], Array]:
     """A cell field linearly interpolated to where ``level_set`` crosses ``level`` between neighbours.
 
     Returns the values at every crossing between x- and y-neighbouring cell centres and a mask of the
@@ -80,7 +80,9 @@ def values_on_contour(
     return jnp.concatenate(values), jnp.concatenate(masks)
 
 
-def max_on_contour(field: Float[Array, "nx ny"], level_set: Float[Array, "nx ny"], level: float = 0.5) -> Float[Array, ""]:
+def max_on_contour(
+    field: Float[Array, "nx ny"], level_set: Float[Array, "nx ny"], level: float = 0.5
+) -> Float[Array, ""]:
     """Largest value of a cell field on the ``level_set = level`` contour (``-inf`` if there is none)."""
     values, crosses = values_on_contour(field, level_set, level)
     return jnp.max(jnp.where(crosses, values, -jnp.inf))

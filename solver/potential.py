@@ -62,7 +62,7 @@ def energy_W_per_m(phi: Float[Array, "nnx nny"], problem: PotentialProblem) -> F
     grid = problem.grid
     dphi_dx, dphi_dy = gradient_at_gauss_points(grid, phi)
     kappa = problem.conductivity_S_per_m
-    ohmic = integrate_gauss(grid, tuple(0.5 * kappa * (gx**2 + gy**2) for gx, gy in zip(dphi_dx, dphi_dy)))
+    ohmic = integrate_gauss(grid, tuple(0.5 * kappa * (gx**2 + gy**2) for gx, gy in zip(dphi_dx, dphi_dy, strict=True)))
     eta = overpotential_V(phi, problem.li_pressure_Pa)
     reaction = jnp.sum(
         problem.interface_length_m

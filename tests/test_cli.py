@@ -31,9 +31,7 @@ SMALL = [  # h = 3.2 um / 2 / 32 = 50 nm: 20 cells across the default 1 um pit; 
 
 
 def ecmjax(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ecmjax", *args], cwd=cwd, capture_output=True, text=True, timeout=300
-    )
+    return subprocess.run([sys.executable, "-m", "ecmjax", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture
@@ -88,7 +86,7 @@ def test_bad_input_exits_2_and_creates_nothing(tmp_path, name):
 
 def test_malformed_toml_names_the_line(tmp_path):
     config = tmp_path / "case.toml"
-    config.write_text('[geometry]\ndepth_m = 1e-6\naspect_ratio = = 2\n')
+    config.write_text("[geometry]\ndepth_m = 1e-6\naspect_ratio = = 2\n")
     out = tmp_path / "out"
     result = ecmjax("run", str(config), "--out", str(out), cwd=tmp_path)
     assert result.returncode == 2
@@ -108,7 +106,13 @@ def test_run_writes_results_fields_and_figures(tmp_path):
     assert summary["config"]["grid"] == {"nx": 32, "ny": 64, "interface_width_cells": 1.0}
     assert set(summary["versions"]) == {"ecmjax", "jax", "jaxlib", "equinox", "numpy", "python"}
     assert summary["device"]["platform"] in ("cpu", "gpu", "cuda", "tpu")
-    for key in ("wall_time_s", "peak_hoop_stress_Pa", "cell_voltage_V", "plated_current_A_per_m", "injected_current_A_per_m"):
+    for key in (
+        "wall_time_s",
+        "peak_hoop_stress_Pa",
+        "cell_voltage_V",
+        "plated_current_A_per_m",
+        "injected_current_A_per_m",
+    ):
         assert math.isfinite(summary[key]), key
     for solve in ("potential", "elasticity"):
         info = summary["solver"][solve]

@@ -145,7 +145,7 @@ def test_overrides_parse_toml_values_or_bare_strings_and_apply_after_the_file(tm
         [
             "geometry.shape=triangle",
             " geometry.depth_m = 1.5e-6 ",
-            "domain.far_side_bc=\"fixed\"",
+            'domain.far_side_bc="fixed"',
             "time.t_end_s=10",
             "time.t_end_s=20",
         ],
@@ -189,10 +189,8 @@ def test_fracture_energy_given_derives_the_toughness():
         [],
         ["material.name=lpscl", "material.poisson_ratio=0.31"],
         ["material.fracture_energy_J_per_m2=7.3"],  # toughness derived: the file must write the energy
-        ["domain.lateral_bc=periodic", "grid.nx=256", "geometry.shape=rectangle",
-         "geometry.tip_radius_m=1e-7"],
-        ["solver.dtype=float32", "kinetics.exchange_current_A_per_m2=1.0",
-         "operating.li_pressure_Pa=0"],
+        ["domain.lateral_bc=periodic", "grid.nx=256", "geometry.shape=rectangle", "geometry.tip_radius_m=1e-7"],
+        ["solver.dtype=float32", "kinetics.exchange_current_A_per_m2=1.0", "operating.li_pressure_Pa=0"],
     ],
 )
 def test_to_toml_round_trips_exactly(tmp_path, overrides):
@@ -226,7 +224,7 @@ def test_unknown_or_malformed_keys_suggest_the_nearest(override, expected):
 
 
 def test_unknown_keys_in_a_file_and_top_level_values(tmp_path):
-    path = write(tmp_path, 'depth_m = 1e-6\ngrid = 3\n[material]\nyoungs_modulus = 1e9\n')
+    path = write(tmp_path, "depth_m = 1e-6\ngrid = 3\n[material]\nyoungs_modulus = 1e9\n")
     message = error_of([], path)
     assert "3 configuration problems" in message
     assert "depth_m = 1e-06 is not allowed at the top level" in message
@@ -353,9 +351,7 @@ def test_unknown_choices_list_the_choices(override, choices):
 
 
 def test_both_fracture_measures_given():
-    message = error_of(
-        ["material.fracture_toughness_Pa_sqrt_m=1e6", "material.fracture_energy_J_per_m2=6.0"]
-    )
+    message = error_of(["material.fracture_toughness_Pa_sqrt_m=1e6", "material.fracture_energy_J_per_m2=6.0"])
     assert "material.fracture_toughness_Pa_sqrt_m" in message
     assert "material.fracture_energy_J_per_m2" in message
     assert "at most one" in message
@@ -402,9 +398,7 @@ def test_defect_wider_than_the_domain(overrides):
 
 
 def test_tip_radius_must_fit_the_defect():
-    message = error_of(
-        ["geometry.shape=rectangle", "geometry.aspect_ratio=2", "geometry.tip_radius_m=0.5e-6"]
-    )
+    message = error_of(["geometry.shape=rectangle", "geometry.aspect_ratio=2", "geometry.tip_radius_m=0.5e-6"])
     assert "geometry.tip_radius_m = 5e-07 is out of range" in message
     assert "half-width 5e-07" in message
     assert "geometry.depth_m = 1e-06" in message

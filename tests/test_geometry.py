@@ -29,7 +29,7 @@ def test_area_gradient_matches_closed_form(shape, aspect_ratio):
     numeric = jax.grad(indicator_area_m2, argnums=(1, 2))(shape, DEPTH_M, aspect_ratio)
     exact = jax.grad(area, argnums=(0, 1))(DEPTH_M, aspect_ratio)
     assert indicator_area_m2(shape, DEPTH_M, aspect_ratio) == pytest.approx(area(DEPTH_M, aspect_ratio), rel=0.01)
-    for got, want in zip(numeric, exact):
+    for got, want in zip(numeric, exact, strict=True):
         assert float(got) == pytest.approx(float(want), rel=0.01)
 
 

@@ -84,4 +84,3 @@ def test_flat_cell_electrochemistry(electrochemistry_rows, quantity):
     # shifts the voltage by 10 mV (7.42 MPa per mV); Tafel slope ln(10) RT / (alpha_c F) within 1%.
     (row,) = [r for r in electrochemistry_rows if r.quantity == quantity]
     assert row.passed, f"{row.case}: {row.value:.6g} vs {row.reference:.6g} ({row.relative_error:.2e})"
-
