@@ -60,3 +60,13 @@ def test_fixed_far_side_changes_little_far_from_the_pit(small_case, state):
     clamped = solve(load_config(None, small_case + ("domain.far_side_bc=fixed",)))
     free = state
     assert float(clamped.peak_hoop_stress_Pa) == pytest.approx(float(free.peak_hoop_stress_Pa), rel=0.1)
+
+
+def test_periodic_cell_equals_its_mirrored_half(small_case, state):
+    # A periodic row of symmetric pits is mirror-symmetric about each pit's axis and half-way between
+    # pits, so the periodic full-width grid (nodes at the same x) must reproduce the mirrored half.
+    periodic = solve(load_config(None, small_case + ("domain.lateral_bc=periodic", "grid.nx=64")))
+    assert float(periodic.cell_voltage_V) == pytest.approx(float(state.cell_voltage_V), rel=1e-6)
+    assert float(periodic.peak_hoop_stress_Pa) == pytest.approx(float(state.peak_hoop_stress_Pa), rel=1e-5)
+    half = np.asarray(periodic.potential_V)[32:, :]  # x = 0 .. W/2 - h
+    np.testing.assert_allclose(half, np.asarray(state.potential_V)[:-1, :], rtol=1e-6)
