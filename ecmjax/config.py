@@ -209,6 +209,7 @@ class SolverConfig(eqx.Module):
     max_krylov_iterations: int = _integer(20000, ge=1)
     void_stiffness_ratio: float = _number(1e-6, gt=0.0, lt=1.0)
     void_conductivity_ratio: float = _number(1e-4, gt=0.0, lt=1.0)
+    preconditioner: str = _choice("multigrid", ("multigrid", "jacobi"))
 
 
 class Config(eqx.Module):

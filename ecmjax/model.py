@@ -43,6 +43,7 @@ def newton_settings(config: Config, grid: Grid) -> NewtonKrylov:
         max_iterations=config.solver.max_newton_iterations,
         max_krylov_iterations=config.solver.max_krylov_iterations,
         periodic_x=grid.periodic_x,
+        preconditioner=config.solver.preconditioner,
     )
 
 

@@ -2,7 +2,7 @@
 
 Every field solve of ecmjax (elasticity, ionic potential with Butler-Volmer, later damage) is the
 minimiser of a convex energy ``Pi(x; theta)``. Newton steps solve ``H dx = -grad Pi`` with
-Jacobi-preconditioned CG on Hessian-vector products, and are shortened by backtracking on the energy
+multigrid-preconditioned CG on Hessian-vector products, and are shortened by backtracking on the energy
 where they would overshoot; ``jax.lax.custom_root`` then defines derivatives of
 the minimiser with respect to ``theta`` by the implicit function theorem, one adjoint CG solve per
 cotangent, instead of back-propagating through the iterations.
@@ -34,6 +34,7 @@ class NewtonKrylov(eqx.Module):
     max_krylov_iterations: int = eqx.field(static=True, default=20000)
     adjoint_rtol: float = 1e-10
     periodic_x: bool = eqx.field(static=True, default=False)
+    preconditioner: str = eqx.field(static=True, default="multigrid")
 
 
 class NewtonInfo(eqx.Module):
@@ -107,7 +108,12 @@ def minimise(
 
     def _solve(operator, rhs, rtol):
         return solve_spd(
-            operator, rhs, rtol=rtol, max_iterations=solver.max_krylov_iterations, periodic_x=solver.periodic_x
+            operator,
+            rhs,
+            rtol=rtol,
+            max_iterations=solver.max_krylov_iterations,
+            periodic_x=solver.periodic_x,
+            preconditioner=solver.preconditioner,
         )
 
     def tangent_solve(operator, rhs):

@@ -1,0 +1,252 @@
+"""Matrix-free geometric multigrid for the 9-point nodal operators of ecmjax, built by probing.
+
+Every field operator of ecmjax (elasticity, the potential's Newton Jacobian, later damage) is the Hessian
+of a discrete energy on bilinear elements: a 9-point stencil per pair of field components. The
+hierarchy is built from nothing but the operator's matrix-vector product:
+
+1. The fine stencil is read off ``9 x components`` products with coloured probe vectors (no two nodes
+   of one colour are neighbours).
+2. Coarse operators are Galerkin products ``R A P`` with bilinear prolongation ``P`` and ``R = P^T``,
+   read off the same way on the coarse grid. Galerkin coarsening stays faithful across the 1e6
+   stiffness contrast of the void pit and the damaged bands, where rediscretising with averaged
+   coefficients would not.
+3. Chebyshev polynomials in ``D^-1 A`` smooth (parallel, GPU-friendly; the spectrum is bounded by
+   Gershgorin's theorem); the coarsest grid is solved exactly by a dense Cholesky factor.
+
+A symmetric V-cycle is a symmetric positive definite preconditioner for conjugate gradients.
+Grids coarsen by halving the cells while both cell counts are even; the coarsest grid must then hold
+at most ``MAX_COARSEST_UNKNOWNS`` unknowns, otherwise the grid is rejected with the sizes that work.
+"""
+
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .krylov import colour_probes
+
+LinearMap = Callable[[Array], Array]
+
+COARSEST_TARGET_UNKNOWNS = 600
+"""Coarsening stops once a grid has at most this many unknowns (fewer levels compile faster)."""
+MAX_COARSEST_UNKNOWNS = 2500
+"""Largest coarsest grid (unknowns) factorised densely."""
+CHEBYSHEV_DEGREE = 3
+CYCLE_INDEX = 1
+"""Coarse-grid visits per level: 1 is a V-cycle, 2 a W-cycle."""
+OFFSETS = tuple((di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1))
+
+
+def neighbour(field: Float[Array, "*c nnx nny"], di: int, dj: int, periodic_x: bool) -> Array:
+    """``field`` at node ``(i + di, j + dj)``: zero beyond a non-periodic edge, wrapped in periodic x."""
+    if periodic_x:
+        field = jnp.roll(field, -di, axis=-2)
+    elif di:
+        pad = [(0, 0)] * (field.ndim - 2) + [(max(-di, 0), max(di, 0)), (0, 0)]
+        field = jnp.pad(field, pad)[..., max(di, 0) : field.shape[-2] + max(di, 0), :]
+    if dj:
+        pad = [(0, 0)] * (field.ndim - 1) + [(max(-dj, 0), max(dj, 0))]
+        field = jnp.pad(field, pad)[..., max(dj, 0) : field.shape[-1] + max(dj, 0)]
+    return field
+
+
+class Stencil(eqx.Module):
+    """A 9-point operator on nodal fields: ``coefficients[a, b, k, i, j]`` couples component ``a`` of node
+    ``(i, j)`` to component ``b`` of its neighbour at ``OFFSETS[k]``."""
+
+    coefficients: Float[Array, "c c 9 nnx nny"]
+    periodic_x: bool = eqx.field(static=True)
+
+    def __call__(self, v: Float[Array, "c nnx nny"]) -> Float[Array, "c nnx nny"]:
+        nnx, nny = v.shape[-2:]
+        if self.periodic_x:
+            padded = jnp.pad(jnp.concatenate([v[:, -1:], v, v[:, :1]], axis=1), ((0, 0), (0, 0), (1, 1)))
+        else:
+            padded = jnp.pad(v, ((0, 0), (1, 1), (1, 1)))
+        windows = [padded[:, 1 + di : 1 + di + nnx, 1 + dj : 1 + dj + nny] for di, dj in OFFSETS]
+        n_components = v.shape[0]
+        # One multiply-add per coefficient, written out so that XLA fuses the whole stencil into one loop.
+        return jnp.stack(
+            [
+                sum(
+                    self.coefficients[a, b, k] * windows[k][b] for b in range(n_components) for k in range(len(OFFSETS))
+                )
+                for a in range(n_components)
+            ]
+        )
+
+    def diagonal(self) -> Float[Array, "c nnx nny"]:
+        centre = OFFSETS.index((0, 0))
+        return jnp.einsum("aaij->aij", self.coefficients[:, :, centre])
+
+
+def stencil_of(matvec: LinearMap, like: Float[Array, "c nnx nny"], periodic_x: bool) -> Stencil:
+    """Read a 9-point operator off coloured probes: each neighbour of a node has its own colour."""
+    probes, components = colour_probes(like, periodic_x)
+    responses = jax.vmap(matvec)(probes)  # (p, c, nnx, nny)
+    n_components = like.shape[0]
+    columns = []
+    for b in range(n_components):
+        mine = components == b
+        colour_masks, rows = probes[mine][:, b], responses[mine]
+        columns.append(
+            jnp.stack(
+                [jnp.sum(rows * neighbour(colour_masks, di, dj, periodic_x)[:, None], axis=0) for di, dj in OFFSETS],
+                axis=1,
+            )
+        )
+    return Stencil(jnp.stack(columns, axis=1), periodic_x)  # (a, b, 9, nnx, nny)
+
+
+def _prolong_axis(coarse: Array, axis: int, periodic: bool) -> Array:
+    """Linear interpolation along ``axis`` from every other node to every node."""
+    axis %= coarse.ndim
+    following = jnp.roll(coarse, -1, axis=axis) if periodic else jax.lax.slice_in_dim(coarse, 1, None, axis=axis)
+    head = coarse if periodic else jax.lax.slice_in_dim(coarse, 0, -1, axis=axis)
+    midpoints = 0.5 * (head + following)
+    interleaved = jnp.stack([head, midpoints], axis=axis + 1)
+    shape = list(head.shape)
+    shape[axis] *= 2
+    interleaved = interleaved.reshape(shape)
+    if periodic:
+        return interleaved
+    last = jax.lax.slice_in_dim(coarse, -1, None, axis=axis)
+    return jnp.concatenate([interleaved, last], axis=axis)
+
+
+def prolong(coarse: Float[Array, "c mx my"], periodic_x: bool) -> Float[Array, "c nnx nny"]:
+    """Bilinear interpolation from the coarse nodes (every other fine node) to the fine nodes."""
+    return _prolong_axis(_prolong_axis(coarse, 1, periodic_x), 2, False)
+
+
+def _restrict_axis(fine: Array, axis: int, periodic: bool) -> Array:
+    """Transpose of :func:`_prolong_axis`: ``c[I] = f[2I] + (f[2I - 1] + f[2I + 1]) / 2``."""
+    even = jax.lax.slice_in_dim(fine, 0, None, stride=2, axis=axis)
+    odd = jax.lax.slice_in_dim(fine, 1, None, stride=2, axis=axis)
+    if periodic:
+        return even + 0.5 * (odd + jnp.roll(odd, 1, axis=axis))
+    pad = [(0, 0)] * fine.ndim
+    pad[axis] = (1, 0)
+    before = jnp.pad(odd, pad)
+    pad[axis] = (0, 1)
+    return even + 0.5 * (before + jnp.pad(odd, pad))
+
+
+def restrict(fine: Float[Array, "c nnx nny"], periodic_x: bool) -> Float[Array, "c mx my"]:
+    """Full-weighting restriction ``R = P^T``, which makes ``R A P`` symmetric."""
+    return _restrict_axis(_restrict_axis(fine, 1, periodic_x), 2, False)
+
+
+def coarse_shape(node_shape: tuple[int, int], periodic_x: bool) -> tuple[int, int] | None:
+    """Node shape after halving the cells, or ``None`` where a cell count is odd or already 1."""
+    cells = (node_shape[0] if periodic_x else node_shape[0] - 1, node_shape[1] - 1)
+    if any(n % 2 or n < 2 for n in cells):
+        return None
+    return (cells[0] // 2 if periodic_x else cells[0] // 2 + 1, cells[1] // 2 + 1)
+
+
+class Level(eqx.Module):
+    operator: Stencil
+    inverse_diagonal: Float[Array, "c nnx nny"]
+    eigenvalue_bound: Float[Array, ""]
+
+
+class Hierarchy(eqx.Module):
+    """Smoothed levels, fine to coarse, and the Cholesky factor of the coarsest operator."""
+
+    levels: list[Level]
+    coarsest_factor: Float[Array, "n n"]
+    coarsest_shape: tuple[int, ...] = eqx.field(static=True)
+
+
+def _eigenvalue_bound(operator: Stencil, inverse_diagonal: Array) -> Float[Array, ""]:
+    """Gershgorin bound on the largest eigenvalue of ``D^-1 A``: the largest scaled absolute row sum.
+
+    A guaranteed upper bound, as Chebyshev smoothing needs: power iteration converges too slowly on the
+    elasticity operator (12 iterations gave 1.54 where the eigenvalue is 2.06) and an underestimate
+    makes the smoother amplify the highest modes.
+    """
+    row_sums = jnp.sum(jnp.abs(operator.coefficients), axis=(1, 2))
+    return jnp.max(row_sums * inverse_diagonal)
+
+
+def _level(operator: Stencil) -> Level:
+    diagonal = operator.diagonal()
+    inverse_diagonal = jnp.where(diagonal > 0, 1.0 / jnp.where(diagonal > 0, diagonal, 1.0), 0.0)
+    return Level(operator, inverse_diagonal, _eigenvalue_bound(operator, inverse_diagonal))
+
+
+def levels_for(node_shape: tuple[int, int], n_components: int, periodic_x: bool) -> int:
+    """Number of coarsenings of a grid, checking that its coarsest grid is small enough to factorise."""
+    count, shape = 0, node_shape
+    while (coarser := coarse_shape(shape, periodic_x)) is not None and n_components * shape[0] * shape[
+        1
+    ] > COARSEST_TARGET_UNKNOWNS:
+        count, shape = count + 1, coarser
+    unknowns = n_components * shape[0] * shape[1]
+    if unknowns > MAX_COARSEST_UNKNOWNS:
+        raise ValueError(
+            f"multigrid cannot coarsen a grid of {node_shape[0]} x {node_shape[1]} nodes below "
+            f"{shape[0]} x {shape[1]} nodes ({unknowns} unknowns > {MAX_COARSEST_UNKNOWNS}): choose cell counts "
+            "with more factors of 2, e.g. grid.nx and grid.ny of the form k * 2^m with small k"
+        )
+    return count
+
+
+def build_hierarchy(matvec: LinearMap, like: Float[Array, "c nnx nny"], periodic_x: bool) -> Hierarchy:
+    """Galerkin hierarchy of a 9-point SPD operator, from its matrix-vector product alone."""
+    operator = stencil_of(matvec, like, periodic_x)
+    levels = []
+    for _ in range(levels_for(like.shape[-2:], like.shape[0], periodic_x)):
+        level = _level(operator)
+        levels.append(level)
+        fine = operator.coefficients[0, 0, 0]
+        coarse_like = jnp.zeros((like.shape[0],) + coarse_shape(fine.shape, periodic_x), like.dtype)
+        galerkin = lambda c, op=level.operator: restrict(op(prolong(c, periodic_x)), periodic_x)
+        operator = stencil_of(galerkin, coarse_like, periodic_x)
+    shape = operator.coefficients.shape
+    coarsest_like = jnp.zeros((shape[0],) + shape[-2:], like.dtype)
+    n = coarsest_like.size
+    dense = jax.vmap(lambda e: operator(e.reshape(coarsest_like.shape)).ravel())(jnp.eye(n, dtype=like.dtype)).T
+    return Hierarchy(levels, jnp.linalg.cholesky(0.5 * (dense + dense.T)), coarsest_like.shape)
+
+
+def _chebyshev(level: Level, b: Array, x: Array) -> Array:
+    """``CHEBYSHEV_DEGREE`` steps of Chebyshev iteration on ``D^-1 A`` over ``[bound/30, bound]``."""
+    upper = level.eigenvalue_bound
+    lower = upper / 30.0
+    theta, delta = 0.5 * (upper + lower), 0.5 * (upper - lower)
+    sigma = theta / delta
+    rho = 1.0 / sigma
+    r = b - level.operator(x)
+    d = level.inverse_diagonal * r / theta
+
+    def step(_, state):
+        x, r, d, rho = state
+        x = x + d
+        r = r - level.operator(d)
+        rho_next = 1.0 / (2.0 * sigma - rho)
+        d = rho_next * rho * d + (2.0 * rho_next / delta) * level.inverse_diagonal * r
+        return x, r, d, rho_next
+
+    return jax.lax.fori_loop(0, CHEBYSHEV_DEGREE, step, (x, r, d, rho))[0]
+
+
+def v_cycle(hierarchy: Hierarchy, b: Float[Array, "c nnx nny"]) -> Float[Array, "c nnx nny"]:
+    """One symmetric V-cycle from a zero guess: an SPD approximation of ``A^-1 b``."""
+
+    def cycle(depth: int, rhs: Array) -> Array:
+        if depth == len(hierarchy.levels):
+            solution = jax.scipy.linalg.cho_solve((hierarchy.coarsest_factor, True), rhs.ravel())
+            return solution.reshape(rhs.shape)
+        level = hierarchy.levels[depth]
+        periodic = level.operator.periodic_x
+        x = _chebyshev(level, rhs, jnp.zeros_like(rhs))
+        for _ in range(CYCLE_INDEX):
+            residual = rhs - level.operator(x)
+            x = x + prolong(cycle(depth + 1, restrict(residual, periodic)), periodic)
+        return _chebyshev(level, rhs, x)
+
+    return cycle(0, b)

@@ -1,0 +1,118 @@
+"""Geometric multigrid (solver/multigrid.py): exact stencils, a symmetric Galerkin hierarchy, and CG
+iteration counts independent of the grid size."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ecmjax.config import load_config
+from ecmjax.model import build_grid, discretise_defect, elasticity_problem
+from ecmjax.solver.elasticity import total_potential_energy_J_per_m
+from ecmjax.solver.grid import Grid
+from ecmjax.solver.krylov import solve_spd
+from ecmjax.solver.multigrid import build_hierarchy, levels_for, prolong, restrict, stencil_of, v_cycle
+from ecmjax.solver.operators import gradient_at_gauss_points, integrate_gauss
+
+RNG = np.random.default_rng(0)
+
+
+def poisson_operator(grid: Grid, conductivity):
+    """Hessian of the energy of a variable-coefficient Poisson problem, anchored on the bottom edge."""
+
+    def energy(phi):
+        gx, gy = gradient_at_gauss_points(grid, phi[0])
+        ohmic = integrate_gauss(grid, tuple(0.5 * conductivity * (a**2 + b**2) for a, b in zip(gx, gy, strict=True)))
+        return ohmic + 0.5 * jnp.sum(phi[0, :, 0] ** 2)
+
+    like = jnp.zeros((1,) + grid.node_shape)
+    return (lambda v: jax.jvp(jax.grad(energy), (like,), (v,))[1]), like
+
+
+@pytest.mark.parametrize("periodic", [False, True])
+def test_probed_stencil_reproduces_the_operator(periodic):
+    grid = Grid((12, 10), 0.1, periodic_x=periodic)
+    conductivity = jnp.asarray(np.exp(RNG.standard_normal(grid.shape)))
+    operator, like = poisson_operator(grid, conductivity)
+    stencil = stencil_of(operator, like, periodic)
+    v = jnp.asarray(RNG.standard_normal(like.shape))
+    np.testing.assert_allclose(stencil(v), operator(v), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("periodic", [False, True])
+def test_restriction_is_the_transpose_of_prolongation(periodic):
+    coarse = jnp.asarray(RNG.standard_normal((2, 6 if periodic else 5, 7)))
+    fine = jnp.asarray(RNG.standard_normal(prolong(coarse, periodic).shape))
+    assert float(jnp.sum(prolong(coarse, periodic) * fine)) == pytest.approx(
+        float(jnp.sum(coarse * restrict(fine, periodic))), rel=1e-12
+    )
+
+
+def test_v_cycle_is_symmetric_positive_definite():
+    # CG needs an SPD preconditioner: <V u, w> = <u, V w> and <V u, u> > 0, here across a 1e6 contrast.
+    grid = Grid((32, 32), 1.0 / 32)
+    x, y = grid.cell_centres_m()
+    conductivity = jnp.where((x - 0.5) ** 2 + (y - 0.3) ** 2 < 0.04, 1e-6, 1.0)
+    operator, like = poisson_operator(grid, conductivity)
+    hierarchy = build_hierarchy(operator, like, False)
+    u, w = (jnp.asarray(RNG.standard_normal(like.shape)) for _ in range(2))
+    vu, vw = v_cycle(hierarchy, u), v_cycle(hierarchy, w)
+    assert float(jnp.sum(vu * w)) == pytest.approx(float(jnp.sum(u * vw)), rel=1e-10)
+    assert float(jnp.sum(vu * u)) > 0
+
+
+def test_grid_that_cannot_coarsen_is_rejected_with_advice():
+    with pytest.raises(ValueError, match="grid.nx and grid.ny of the form k \\* 2\\^m"):
+        levels_for((102, 102), 2, False)  # 101 x 101 cells: odd, nothing to coarsen
+
+
+def pit_iterations(n: int, crack_length_m: float) -> int:
+    """CG iterations (relative residual 1e-8) on the defect elasticity problem on n x n cells.
+
+    A semi-elliptic pit of aspect ratio 2 (a soft ersatz material, 1e-6 of the stiffness) under 100 MPa
+    of Li; optionally a crack-like band (d = 1, so g = 1e-6) one cell wide running ``crack_length_m``
+    from the pit bottom along its axis.
+    """
+    config = load_config(
+        None,
+        (
+            "domain.width_m=16e-6",
+            "domain.thickness_m=8e-6",
+            f"grid.nx={n}",
+            f"grid.ny={n}",
+            "material.phase_field_length_m=0.25e-6",
+            "geometry.aspect_ratio=2",
+        ),
+    )
+    grid = build_grid(config)
+    x, y = grid.cell_centres_m()
+    h = grid.cell_size_m
+    band = (x < h) & (y > config.geometry.depth_m) & (y < config.geometry.depth_m + crack_length_m)
+    degradation = jnp.where(band, 1e-6, 1.0)
+    problem = elasticity_problem(config, grid, discretise_defect(config, grid), 100e6, degradation)
+    residual = jax.grad(total_potential_energy_J_per_m)
+    start = jnp.zeros((2,) + grid.node_shape)
+    hessian = lambda v: jax.jvp(lambda u: residual(u, problem), (start,), (v,))[1]
+    _, info = jax.jit(lambda b: solve_spd(hessian, b, rtol=1e-8, max_iterations=500))(-residual(start, problem))
+    assert float(info.relative_residual) <= 1e-8
+    return int(info.iterations)
+
+
+def test_iterations_do_not_grow_with_the_grid():
+    # Issue 5: from 64^2 to 512^2 cells the multigrid-preconditioned CG count may grow by at most 2.
+    # Measured: 10 and 12. (Jacobi-preconditioned CG needs ~1300 iterations at 128 x 256 and doubles
+    # with each refinement.)
+    coarse, fine = pit_iterations(64, 0.0), pit_iterations(512, 0.0)
+    assert fine - coarse <= 2, f"{coarse} iterations at 64^2, {fine} at 512^2"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured 11 iterations at 64^2 and 21 at 512^2 (13 at 128^2, 16 at 256^2): bilinear "
+    "prolongation interpolates across the crack's displacement jump; needs operator-dependent interpolation",
+)
+def test_iterations_do_not_grow_with_a_cracked_band():
+    # Issue 5's target with a crack-like damaged band (d = 1 in a one-cell-wide band 0.5 um long).
+    coarse, fine = pit_iterations(64, 0.5e-6), pit_iterations(512, 0.5e-6)
+    assert fine - coarse <= 2, f"{coarse} iterations at 64^2, {fine} at 512^2"
