@@ -83,20 +83,25 @@ class Stencil(eqx.Module):
 
 
 def stencil_of(matvec: LinearMap, like: Float[Array, "c nnx nny"], periodic_x: bool) -> Stencil:
-    """Read a 9-point operator off coloured probes: each neighbour of a node has its own colour."""
+    """Read a 9-point operator off coloured probes: each neighbour of a node has its own colour.
+
+    The response of a probe of component ``b`` at a node is its coupling to the one neighbour of that
+    colour, so every (node, offset) coefficient is the response masked by the shifted colour. Probes are
+    applied one at a time (a scan), which keeps memory at a few fields whatever their number.
+    """
     probes, components = colour_probes(like, periodic_x)
-    responses = jax.vmap(matvec)(probes)  # (p, c, nnx, nny)
-    n_components = like.shape[0]
     columns = []
-    for b in range(n_components):
-        mine = components == b
-        colour_masks, rows = probes[mine][:, b], responses[mine]
-        columns.append(
-            jnp.stack(
-                [jnp.sum(rows * neighbour(colour_masks, di, dj, periodic_x)[:, None], axis=0) for di, dj in OFFSETS],
-                axis=1,
-            )
-        )
+    for b in range(like.shape[0]):
+        masks = probes[components == b]
+
+        def accumulate(column, probe, b=b):
+            response = matvec(probe)
+            colour = probe[b]
+            shifted = jnp.stack([neighbour(colour, di, dj, periodic_x) for di, dj in OFFSETS])
+            return column + response[:, None] * shifted[None], None
+
+        empty = jnp.zeros((like.shape[0], len(OFFSETS)) + like.shape[1:], like.dtype)
+        columns.append(jax.lax.scan(accumulate, empty, masks)[0])
     return Stencil(jnp.stack(columns, axis=1), periodic_x)  # (a, b, 9, nnx, nny)
 
 
