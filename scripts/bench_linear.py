@@ -32,34 +32,6 @@ RTOL = 1e-8
 RESULTS = Path(__file__).parent / "bench_results" / "linear.json"
 
 
-def problem(n: int):
-    """The defect elasticity problem on n x n cells: (Hessian-vector product, right-hand side, like)."""
-    import jax
-    import jax.numpy as jnp
-
-    from ecmjax.config import load_config
-    from ecmjax.model import build_grid, discretise_defect, elasticity_problem
-    from ecmjax.solver.elasticity import total_potential_energy_J_per_m
-
-    config = load_config(
-        None,
-        (
-            "domain.width_m=16e-6",
-            "domain.thickness_m=8e-6",
-            f"grid.nx={n}",
-            f"grid.ny={n}",
-            "material.phase_field_length_m=0.25e-6",
-            "geometry.aspect_ratio=2",
-        ),
-    )
-    grid = build_grid(config)
-    elastic = elasticity_problem(config, grid, discretise_defect(config, grid), 100e6)
-    residual = jax.grad(total_potential_energy_J_per_m)
-    like = jnp.zeros((2,) + grid.node_shape)
-    hessian = lambda v: jax.jvp(lambda u: residual(u, elastic), (like,), (v,))[1]
-    return hessian, -residual(like, elastic), like
-
-
 def assembled(hessian, like):
     """The operator as a SciPy CSR matrix, read off the probed 9-point stencil."""
     import numpy as np
@@ -102,7 +74,9 @@ def run_contender(name: str, n: int, repeats: int, solution_path: str) -> dict:
     jax.config.update("jax_enable_x64", True)
     import numpy as np
 
-    hessian, rhs, like = problem(n)
+    from ecmjax.cases import pressurised_pit_system
+
+    hessian, rhs, like = pressurised_pit_system(n)
     record = {"contender": name, "n": n, "unknowns": int(like.size)}
     if name.startswith("ecmjax"):
         from ecmjax.solver.krylov import preconditioned_cg, solve_spd

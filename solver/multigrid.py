@@ -34,8 +34,6 @@ COARSEST_TARGET_UNKNOWNS = 600
 MAX_COARSEST_UNKNOWNS = 2500
 """Largest coarsest grid (unknowns) factorised densely."""
 CHEBYSHEV_DEGREE = 3
-CYCLE_INDEX = 1
-"""Coarse-grid visits per level: 1 is a V-cycle, 2 a W-cycle."""
 OFFSETS = tuple((di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1))
 
 
@@ -163,7 +161,6 @@ class Hierarchy(eqx.Module):
 
     levels: list[Level]
     coarsest_factor: Float[Array, "n n"]
-    coarsest_shape: tuple[int, ...] = eqx.field(static=True)
 
 
 def _eigenvalue_bound(operator: Stencil, inverse_diagonal: Array) -> Float[Array, ""]:
@@ -185,12 +182,11 @@ def _level(operator: Stencil) -> Level:
 
 def levels_for(node_shape: tuple[int, int], n_components: int, periodic_x: bool) -> int:
     """Number of coarsenings of a grid, checking that its coarsest grid is small enough to factorise."""
+    unknowns_of = lambda shape: n_components * shape[0] * shape[1]
     count, shape = 0, node_shape
-    while (coarser := coarse_shape(shape, periodic_x)) is not None and n_components * shape[0] * shape[
-        1
-    ] > COARSEST_TARGET_UNKNOWNS:
+    while unknowns_of(shape) > COARSEST_TARGET_UNKNOWNS and (coarser := coarse_shape(shape, periodic_x)):
         count, shape = count + 1, coarser
-    unknowns = n_components * shape[0] * shape[1]
+    unknowns = unknowns_of(shape)
     if unknowns > MAX_COARSEST_UNKNOWNS:
         raise ValueError(
             f"multigrid cannot coarsen a grid of {node_shape[0]} x {node_shape[1]} nodes below "
@@ -215,7 +211,7 @@ def build_hierarchy(matvec: LinearMap, like: Float[Array, "c nnx nny"], periodic
     coarsest_like = jnp.zeros((shape[0],) + shape[-2:], like.dtype)
     n = coarsest_like.size
     dense = jax.vmap(lambda e: operator(e.reshape(coarsest_like.shape)).ravel())(jnp.eye(n, dtype=like.dtype)).T
-    return Hierarchy(levels, jnp.linalg.cholesky(0.5 * (dense + dense.T)), coarsest_like.shape)
+    return Hierarchy(levels, jnp.linalg.cholesky(0.5 * (dense + dense.T)))
 
 
 def _chebyshev(level: Level, b: Array, x: Array) -> Array:
@@ -249,9 +245,8 @@ def v_cycle(hierarchy: Hierarchy, b: Float[Array, "c nnx nny"]) -> Float[Array, 
         level = hierarchy.levels[depth]
         periodic = level.operator.periodic_x
         x = _chebyshev(level, rhs, jnp.zeros_like(rhs))
-        for _ in range(CYCLE_INDEX):
-            residual = rhs - level.operator(x)
-            x = x + prolong(cycle(depth + 1, restrict(residual, periodic)), periodic)
+        residual = rhs - level.operator(x)
+        x = x + prolong(cycle(depth + 1, restrict(residual, periodic)), periodic)
         return _chebyshev(level, rhs, x)
 
     return cycle(0, b)

@@ -6,9 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ecmjax.config import load_config
-from ecmjax.model import build_grid, discretise_defect, elasticity_problem
-from ecmjax.solver.elasticity import total_potential_energy_J_per_m
+from ecmjax.cases import pressurised_pit_system
 from ecmjax.solver.grid import Grid
 from ecmjax.solver.krylov import solve_spd
 from ecmjax.solver.multigrid import build_hierarchy, levels_for, prolong, restrict, stencil_of, v_cycle
@@ -67,33 +65,9 @@ def test_grid_that_cannot_coarsen_is_rejected_with_advice():
 
 
 def pit_iterations(n: int, crack_length_m: float) -> int:
-    """CG iterations (relative residual 1e-8) on the defect elasticity problem on n x n cells.
-
-    A semi-elliptic pit of aspect ratio 2 (a soft ersatz material, 1e-6 of the stiffness) under 100 MPa
-    of Li; optionally a crack-like band (d = 1, so g = 1e-6) one cell wide running ``crack_length_m``
-    from the pit bottom along its axis.
-    """
-    config = load_config(
-        None,
-        (
-            "domain.width_m=16e-6",
-            "domain.thickness_m=8e-6",
-            f"grid.nx={n}",
-            f"grid.ny={n}",
-            "material.phase_field_length_m=0.25e-6",
-            "geometry.aspect_ratio=2",
-        ),
-    )
-    grid = build_grid(config)
-    x, y = grid.cell_centres_m()
-    h = grid.cell_size_m
-    band = (x < h) & (y > config.geometry.depth_m) & (y < config.geometry.depth_m + crack_length_m)
-    degradation = jnp.where(band, 1e-6, 1.0)
-    problem = elasticity_problem(config, grid, discretise_defect(config, grid), 100e6, degradation)
-    residual = jax.grad(total_potential_energy_J_per_m)
-    start = jnp.zeros((2,) + grid.node_shape)
-    hessian = lambda v: jax.jvp(lambda u: residual(u, problem), (start,), (v,))[1]
-    _, info = jax.jit(lambda b: solve_spd(hessian, b, rtol=1e-8, max_iterations=500))(-residual(start, problem))
+    """Multigrid-CG iterations to a relative residual of 1e-8 on the defect elasticity system."""
+    hessian, rhs, _ = pressurised_pit_system(n, crack_length_m)
+    _, info = jax.jit(lambda b: solve_spd(hessian, b, rtol=1e-8, max_iterations=500))(rhs)
     assert float(info.relative_residual) <= 1e-8
     return int(info.iterations)
 

@@ -1,0 +1,44 @@
+"""Standard linear problems shared by the solver tests and the benchmarks (BENCHMARKS.md set 1)."""
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .config import load_config
+from .model import build_grid, discretise_defect, elasticity_problem
+from .solver.elasticity import total_potential_energy_J_per_m
+
+
+def pressurised_pit_system(
+    n: int, crack_length_m: float = 0.0, li_pressure_Pa: float = 100e6
+) -> tuple[Callable[[Array], Array], Float[Array, "2 nnx nny"], Float[Array, "2 nnx nny"]]:
+    """The defect elasticity system on n x n cells: ``(Hessian-vector product, right-hand side, zeros)``.
+
+    A semi-elliptic pit of aspect ratio 2 and depth 1 um (a soft ersatz material, 1e-6 of the
+    stiffness) under ``li_pressure_Pa`` of Li, in an 8 x 8 um mirrored half-cell. Optionally a
+    crack-like band (d = 1, so g = 1e-6) one cell wide runs ``crack_length_m`` from the pit bottom along
+    its axis.
+    """
+    config = load_config(
+        None,
+        (
+            "domain.width_m=16e-6",
+            "domain.thickness_m=8e-6",
+            f"grid.nx={n}",
+            f"grid.ny={n}",
+            "material.phase_field_length_m=0.25e-6",
+            "geometry.aspect_ratio=2",
+        ),
+    )
+    grid = build_grid(config)
+    x, y = grid.cell_centres_m()
+    depth = config.geometry.depth_m
+    band = (x < grid.cell_size_m) & (y > depth) & (y < depth + crack_length_m)
+    degradation = jnp.where(band, 1e-6, 1.0)
+    problem = elasticity_problem(config, grid, discretise_defect(config, grid), li_pressure_Pa, degradation)
+    residual = jax.grad(total_potential_energy_J_per_m)
+    zeros = jnp.zeros((2,) + grid.node_shape)
+    hessian = lambda v: jax.jvp(lambda u: residual(u, problem), (zeros,), (v,))[1]
+    return hessian, -residual(zeros, problem), zeros
