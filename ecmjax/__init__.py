@@ -11,3 +11,18 @@ Importing ecmjax never changes JAX's global configuration; float64 is switched o
 """
 
 __version__ = "0.1.0"
+
+__all__ = ["default_config", "load_config", "simulate"]
+
+
+def __getattr__(name: str):
+    """``ecmjax.load_config``, ``ecmjax.default_config`` and ``ecmjax.simulate``, imported on first use."""
+    if name == "load_config":
+        from .config import load_config
+
+        return load_config
+    if name in ("default_config", "simulate"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'ecmjax' has no attribute {name!r}")

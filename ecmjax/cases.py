@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
@@ -37,7 +38,8 @@ def pressurised_pit_system(
     depth = config.geometry.depth_m
     band = (x < grid.cell_size_m) & (y > depth) & (y < depth + crack_length_m)
     degradation = jnp.where(band, 1e-6, 1.0)
-    problem = elasticity_problem(config, grid, discretise_defect(config, grid), li_pressure_Pa, degradation)
+    problem = elasticity_problem(config, grid, discretise_defect(config, grid), li_pressure_Pa)
+    problem = eqx.tree_at(lambda p: p.degradation, problem, degradation)
     residual = jax.grad(total_potential_energy_J_per_m)
     zeros = jnp.zeros((2,) + grid.node_shape)
     hessian = lambda v: jax.jvp(lambda u: residual(u, problem), (zeros,), (v,))[1]

@@ -1,12 +1,12 @@
-"""The ``ecmjax`` command: ``run`` a configuration, ``validate`` against closed-form references.
+"""The ``ecmjax`` command: ``run`` a configuration, ``sweep`` parameters, ``validate``, ``critical-pressure``.
 
 The command only parses arguments, calls the library and writes what it returns; every number comes
 from :mod:`ecmjax.model` or :mod:`ecmjax.validation`. Nothing is written unless the run succeeded, and
 then every file is written atomically (:mod:`ecmjax.io`), ``result.json`` last.
 
-Exit status: 0 success; 1 a validation case failed, or an output could not be written; 2 bad input
-(configuration or arguments; nothing is created); 3 a solve did not converge or gave a non-finite
-result (nothing is written).
+Exit status: 0 success (the cell failed or survived); 1 a validation case failed, or an output could not
+be written; 2 bad input (configuration or arguments; nothing is created); 3 the run diverged or ran out
+of steps (``result.json`` says where, ``history.csv`` holds the steps before).
 """
 
 from __future__ import annotations
@@ -28,13 +28,6 @@ __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SOLVE = 0, 1, 2, 3
 
-_HEADLINES = (
-    ("peak_hoop_stress_Pa", "peak hoop stress on the pit wall"),
-    ("cell_voltage_V", "cell voltage"),
-    ("plated_current_A_per_m", "plated current"),
-    ("injected_current_A_per_m", "injected current"),
-)
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
@@ -47,30 +40,48 @@ def _parser() -> argparse.ArgumentParser:
         prog="ecmjax",
         description="Differentiable electro-chemo-mechanical solver of Li plating into solid-electrolyte defects.",
         epilog="exit status: 0 success, 1 validation failed or output not written, 2 bad input (nothing"
-        " created), 3 solve failed or not finite (nothing written)",
+        " created), 3 the run diverged or ran out of steps (what was computed is written)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
         "run",
-        help="solve the initial state of a configuration and write results, fields and figures",
-        description="Solve the initial state (ionic potential and elasticity with the pit full of Li) and"
-        " write DIR/result.json, DIR/fields.npz, DIR/config.toml and PNG figures. Every key carries its SI"
-        " unit in its name, e.g. geometry.depth_m.",
+        help="run the coupled model to failure (short circuit), survival to t_end, or divergence",
+        description="Plate Li into the defect until the Li-filled crack crosses the electrolyte, or until"
+        " time.t_end_s. Writes DIR/result.json, DIR/history.csv, DIR/fields.npz, DIR/config.toml and PNG"
+        " figures. Every key carries its SI unit in its name, e.g. geometry.depth_m.",
     )
-    run.add_argument("config", nargs="?", type=Path, help="TOML configuration (default: built-in defaults)")
-    run.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one key after the file, e.g. --set geometry.depth_m=2e-6 (repeatable)",
-    )
+    _add_config_arguments(run)
     run.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory (created)")
-    run.add_argument("--quiet", action="store_true", help="print nothing on success")
+    run.add_argument(
+        "--snapshots",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also keep the damage every K steps: DIR/snapshots.npz and an animation DIR/damage.gif",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar; print nothing on success")
     run.set_defaults(handler=_run)
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="run the Cartesian product of values of some keys; failure time against the first key",
+        description="Run every combination of the --vary values (one compilation serves them all) and write"
+        " DIR/sweep.csv, DIR/sweep.json and DIR/sweep.png (failure time against the first varied key;"
+        " survived cases are marked at the top, not plotted as numbers).",
+    )
+    _add_config_arguments(sweep)
+    sweep.add_argument(
+        "--vary",
+        action="append",
+        required=True,
+        metavar="SECTION.KEY=V1,V2,...",
+        help="values of one key, e.g. --vary operating.current_density_A_per_m2=2,5,10,20 (repeatable)",
+    )
+    sweep.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory (created)")
+    sweep.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    sweep.set_defaults(handler=_sweep)
 
     validate = commands.add_parser(
         "validate",
@@ -81,6 +92,32 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory (created)")
     validate.add_argument("--quiet", action="store_true", help="print nothing but errors")
     validate.set_defaults(handler=_validate)
+
+    critical = commands.add_parser(
+        "critical-pressure",
+        help="critical Li pressure of a surface flaw, and the overpotential and current density that reach it",
+        description="Print the edge-crack critical pressure K_IC / (1.1215 sqrt(pi c)) of a Li-filled surface flaw"
+        " of depth c, the overpotential Omega_Li p_c / F that plating needs to reach it, and the current density"
+        " j_c at which a flat cell supplies it (|eta_BV(j_c)| + j_c c / kappa = eta_c), against the configured"
+        " current density. Computed in float64.",
+    )
+    critical.add_argument("config", nargs="?", type=Path, help="TOML configuration (default: built-in defaults)")
+    critical.add_argument(
+        "--material", metavar="NAME", help="named material set, e.g. llzo or lpscl (sets material.name before --set)"
+    )
+    critical.add_argument(
+        "--flaw-depth-m", required=True, type=float, metavar="C", help="depth c of the flaw in m, e.g. 1e-6"
+    )
+    critical.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one key, e.g. --set material.fracture_toughness_Pa_sqrt_m=1.3e6 (repeatable)",
+    )
+    critical.add_argument("--json", type=Path, metavar="PATH", help="also write the numbers to PATH (JSON)")
+    critical.set_defaults(handler=_critical_pressure)
     return parser
 
 
@@ -95,133 +132,194 @@ def _check_out_dir(out: Path) -> str | None:
     return None
 
 
-def _run(args: argparse.Namespace) -> int:
+def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", nargs="?", type=Path, help="TOML configuration (default: built-in defaults)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one key after the file, e.g. --set geometry.depth_m=2e-6 (repeatable)",
+    )
+
+
+def _load(args: argparse.Namespace, extra: Sequence[str] = ()) -> Any:
+    """The validated configuration, or ``None`` after printing why (bad input)."""
     from .config import ConfigError, load_config
 
     try:
-        config = load_config(args.config, args.overrides)
+        config = load_config(args.config, [*args.overrides, *extra])
     except ConfigError as err:
         _error(str(err))
-        return EXIT_USAGE
+        return None
     if problem := _check_out_dir(args.out):
         _error(problem)
-        return EXIT_USAGE
+        return None
+    return config
 
+
+def _prepare(config: Any) -> None:
+    """Precision of the run, and JAX's persistent compilation cache (a second run skips compiling)."""
     from . import precision
 
     if config.solver.dtype == "float64":
         precision.enable_float64()
+    precision.enable_compilation_cache()
 
-    import equinox as eqx
-    import jax
 
-    from . import model
+_RUN_FILES = ("result.json", "history.csv", "fields.npz", "config.toml")
 
-    start = time.perf_counter()
-    state = jax.block_until_ready(eqx.filter_jit(model.solve_initial_state)(config))
-    wall_time_s = time.perf_counter() - start
 
-    headlines = {name: float(getattr(state, name)) for name, _ in _HEADLINES}
-    infos = {"potential": state.potential_info, "elasticity": state.elasticity_info}
-    fields = _fields(state)
-    if failures := _failures(config, infos, headlines, fields):
-        for failure in failures:
-            _error(failure)
-        _error("nothing was written")
-        return EXIT_SOLVE
+def _run(args: argparse.Namespace) -> int:
+    config = _load(args)
+    if config is None:
+        return EXIT_USAGE
+    if args.snapshots < 0:
+        _error(f"--snapshots = {args.snapshots} is out of range: must be >= 0 (0: no snapshots)")
+        return EXIT_USAGE
+    _prepare(config)
+    from .api import simulate
 
-    from .io import write_json, write_npz, write_text
-    from .plotting import plot_initial_state
+    result = simulate(config, progress=not args.quiet, snapshot_every=args.snapshots)
+
+    from .io import write_csv, write_json, write_npz, write_text
+    from .plotting import plot_run
 
     try:
         args.out.mkdir(parents=True, exist_ok=True)
         write_text(args.out / "config.toml", config.to_toml())
-        write_npz(args.out / "fields.npz", **fields)
-        figures = plot_initial_state(state, config, args.out)
+        write_csv(args.out / "history.csv", list(result.history), zip(*result.history.values(), strict=True))
+        write_npz(args.out / "fields.npz", **result.fields)
+        outputs = list(_RUN_FILES)
+        if result.snapshots:
+            write_npz(
+                args.out / "snapshots.npz",
+                **{k: [snap[k] for snap in result.snapshots] for k in result.snapshots[0]},
+            )
+            outputs.append("snapshots.npz")
+        outputs += [p.name for p in plot_run(result, config, args.out)]
         write_json(
             args.out / "result.json",
             {
-                "status": "solved",
+                **result.summary,
+                "message": result.message,
                 "config": config.to_dict(),
                 "versions": _versions(),
                 "device": _device(),
-                "wall_time_s": wall_time_s,
-                **headlines,
-                "solver": {name: _info_dict(info) for name, info in infos.items()},
-                "outputs": ["result.json", "fields.npz", "config.toml", *(p.name for p in figures)],
+                "outputs": outputs,
             },
         )
     except OSError as err:
         _error(f"cannot write to {str(args.out)!r}: {err}")
         return EXIT_FAILED
 
+    if result.status in ("diverged", "incomplete"):
+        _error(f"run {result.status}: {result.message}; result.json and history.csv hold what was computed")
+        return EXIT_SOLVE
     if not args.quiet:
-        print(
-            f"peak hoop stress on the pit wall: {headlines['peak_hoop_stress_Pa'] / 1e6:.4g} MPa\n"
-            f"cell voltage:                     {headlines['cell_voltage_V'] * 1e3:.4g} mV\n"
-            f"wall time:                        {wall_time_s:.1f} s (including JIT compilation)\n"
-            f"outputs:                          {args.out}/ (result.json, fields.npz, config.toml,"
-            f" {', '.join(p.name for p in figures)})"
-        )
+        print(_summary_text(result.summary) + f"\noutputs: {args.out}/ ({', '.join(outputs)})")
     return EXIT_OK
 
 
-def _fields(state: Any) -> dict[str, Any]:
-    """The arrays of ``fields.npz`` (NumPy), named with their units."""
-    import numpy as np
+def _summary_text(summary: dict[str, Any]) -> str:
+    def show(value: float | None, scale: float, unit: str) -> str:
+        return "-" if value is None else f"{value / scale:.4g} {unit}"
 
-    x, y = state.grid.node_coordinates_m()
-    cell_x, cell_y = state.grid.cell_centres_m()
-    stress = state.stress_Pa
-    arrays = {
-        "x_m": x,
-        "y_m": y,
-        "cell_x_m": cell_x,
-        "cell_y_m": cell_y,
-        "potential_V": state.potential_V,
-        "displacement_m": state.displacement_m,
-        "stress_xx_Pa": stress.xx,
-        "stress_yy_Pa": stress.yy,
-        "stress_xy_Pa": stress.xy,
-        "stress_zz_Pa": stress.zz,
-        "hoop_stress_Pa": state.hoop_stress_Pa,
-        "von_mises_stress_Pa": stress.von_mises_Pa(),
-        "interfacial_current_A_per_m2": state.interfacial_current_A_per_m2,
-        "defect_indicator": state.defect.node_indicator,
-    }
-    return {name: np.asarray(value) for name, value in arrays.items()}
+    return "\n".join(
+        [
+            f"status:               {summary['status']}",
+            f"failure time:         {show(summary['failure_time_s'], 1.0, 's')}",
+            f"damage initiation:    {show(summary['initiation_time_s'], 1.0, 's')}"
+            f" at {show(summary['initiation_pressure_Pa'], 1e6, 'MPa')}",
+            f"max Li pressure:      {show(summary['max_pressure_Pa'], 1e6, 'MPa')}"
+            f" (Monroe-Newman cap at the end {show(summary['pressure_cap_Pa'], 1e6, 'MPa')})",
+            f"crack tip depth:      {show(summary['crack_tip_depth_m'], 1e-6, 'um')}",
+            f"steps:                {summary['n_steps']} ({summary['n_trials']} tried)",
+            f"wall time:            {summary['wall_time_s']:.1f} s (including JIT compilation)",
+        ]
+    )
 
 
-def _failures(config: Any, infos: dict[str, Any], headlines: dict[str, float], fields: dict[str, Any]) -> list[str]:
-    """What makes a solved state unusable: an unconverged solve, a non-finite number or field."""
-    import numpy as np
+_SWEEP_COLUMNS = (
+    "status",
+    "failure_time_s",
+    "initiation_time_s",
+    "initiation_pressure_Pa",
+    "max_pressure_Pa",
+    "damage_depth_extent_m",
+    "damage_lateral_extent_m",
+    "damage_mean_depth_m",
+)
 
-    failures = []
-    for name, info in infos.items():
-        if not bool(info.converged):
-            failures.append(
-                f"the {name} solve did not converge: relative residual {float(info.relative_residual):.3e}"
-                f" (target solver.rtol = {float(config.solver.rtol):g}) after {int(info.iterations)} Newton"
-                f" and {int(info.krylov_iterations)} Krylov iterations"
+
+def _parse_vary(items: Sequence[str]) -> list[tuple[str, list[str]]] | str:
+    """``[(key, [values...]), ...]`` from ``key=v1,v2``; or the message saying what is wrong."""
+    varied = []
+    for item in items:
+        key, sep, values = item.partition("=")
+        values_list = [v.strip() for v in values.split(",") if v.strip()]
+        if not sep or not key.strip() or not values_list:
+            return f"--vary {item!r} is malformed: expected SECTION.KEY=V1,V2,..."
+        varied.append((key.strip(), values_list))
+    return varied
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import itertools
+
+    varied = _parse_vary(args.vary)
+    if isinstance(varied, str):
+        _error(varied)
+        return EXIT_USAGE
+    keys = [key for key, _ in varied]
+    combinations = list(itertools.product(*(values for _, values in varied)))
+    configs = []
+    for values in combinations:  # every case is validated before any compute
+        config = _load(args, [f"{k}={v}" for k, v in zip(keys, values, strict=True)])
+        if config is None:
+            return EXIT_USAGE
+        configs.append(config)
+    _prepare(configs[0])
+    from .api import simulate
+    from .io import write_csv, write_json
+    from .plotting import plot_sweep
+
+    rows = []
+    for n, (values, config) in enumerate(zip(combinations, configs, strict=True), start=1):
+        result = simulate(config)
+        case = dict(zip(keys, (_value_of(config, k) for k in keys), strict=True))
+        case.update({column: result.summary[column] for column in _SWEEP_COLUMNS})
+        rows.append(case)
+        if not args.quiet:
+            shown = ", ".join(f"{k}={v}" for k, v in zip(keys, values, strict=True))
+            failure = result.summary["failure_time_s"]
+            print(
+                f"[{n}/{len(configs)}] {shown}: {result.status}"
+                + (f" at {failure:.4g} s" if failure is not None else "")
+                + f" ({result.summary['wall_time_s']:.1f} s)",
+                flush=True,
             )
-    labels = dict(_HEADLINES)
-    failures += [
-        f"the {labels[name]} ({name}) is {value}" for name, value in headlines.items() if not math.isfinite(value)
-    ]
-    for name, array in fields.items():
-        bad = ~np.isfinite(array)
-        if bad.any():
-            failures.append(f"the field {name} has {int(bad.sum())} non-finite value(s) of {array.size}")
-    return failures
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        header = [*keys, *_SWEEP_COLUMNS]
+        write_csv(args.out / "sweep.csv", header, ([row[c] for c in header] for row in rows))
+        figure = plot_sweep(rows, keys[0], args.out / "sweep.png")
+        write_json(
+            args.out / "sweep.json",
+            {"varied": dict(varied), "cases": rows, "base_config": configs[0].to_dict(), "versions": _versions()},
+        )
+    except OSError as err:
+        _error(f"cannot write to {str(args.out)!r}: {err}")
+        return EXIT_FAILED
+    if not args.quiet:
+        print(f"outputs: {args.out}/ (sweep.csv, sweep.json, {figure.name})")
+    return EXIT_SOLVE if any(row["status"] in ("diverged", "incomplete") for row in rows) else EXIT_OK
 
 
-def _info_dict(info: Any) -> dict[str, Any]:
-    return {
-        "iterations": int(info.iterations),
-        "krylov_iterations": int(info.krylov_iterations),
-        "relative_residual": float(info.relative_residual),
-        "converged": bool(info.converged),
-    }
+def _value_of(config: Any, key: str) -> Any:
+    section, _, name = key.partition(".")
+    return config.to_dict()[section][name]
 
 
 def _versions() -> dict[str, str]:
@@ -338,3 +436,35 @@ def _table(cases: list[dict[str, Any]]) -> str:
         return "  ".join(cell.ljust(w) if flush_left else cell.rjust(w) for cell, w, flush_left in cells).rstrip()
 
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def _critical_pressure(args: argparse.Namespace) -> int:
+    from .config import ConfigError, load_config
+    from .critical import check_flaw_depth, critical_pressure_report, format_report
+
+    material = [] if args.material is None else [f'material.name="{args.material}"']
+    try:
+        config = load_config(args.config, [*material, *args.overrides])
+        check_flaw_depth(args.flaw_depth_m, config.domain.thickness_m, name="--flaw-depth-m")
+    except ConfigError as err:
+        _error(str(err))
+        return EXIT_USAGE
+    if args.json is not None and args.json.is_dir():
+        _error(f"--json {str(args.json)!r} is a directory")
+        return EXIT_USAGE
+
+    from . import precision
+
+    precision.enable_float64()
+    report = critical_pressure_report(config, args.flaw_depth_m)
+    if args.json is not None:
+        from .io import write_json
+
+        try:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            write_json(args.json, {"material": config.material.name, **report, "config": config.to_dict()})
+        except OSError as err:
+            _error(f"cannot write {str(args.json)!r}: {err}")
+            return EXIT_FAILED
+    print(format_report(report, config))
+    return EXIT_OK

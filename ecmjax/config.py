@@ -37,6 +37,7 @@ __all__ = [
     "VALID_KEYS",
     "Config",
     "ConfigError",
+    "DamageConfig",
     "DomainConfig",
     "GeometryConfig",
     "GridConfig",
@@ -151,17 +152,18 @@ class GeometryConfig(eqx.Module):
 class DomainConfig(eqx.Module):
     """The electrolyte slab: full lateral period ``width_m``, thickness ``thickness_m``, and its sides."""
 
-    width_m: float = _number(12.8e-6, gt=0.0)
-    thickness_m: float = _number(12.8e-6, gt=0.0)
+    width_m: float = _number(6.4e-6, gt=0.0)
+    thickness_m: float = _number(6.4e-6, gt=0.0)
     lateral_bc: str = _choice("mirror", ("mirror", "periodic"))
     far_side_bc: str = _choice("traction-free", ("traction-free", "fixed"))
+    short_circuit_margin_m: float = _number(0.5e-6, ge=0.0)
 
 
 class GridConfig(eqx.Module):
     """Square cells: ``nx`` across the simulated width, ``ny`` across the thickness."""
 
-    nx: int = _integer(128, ge=1)
-    ny: int = _integer(256, ge=1)
+    nx: int = _integer(32, ge=1)
+    ny: int = _integer(64, ge=1)
     interface_width_cells: float = _number(1.0, ge=0.5, le=4.0)
 
 
@@ -192,12 +194,30 @@ class OperatingConfig(eqx.Module):
     stack_pressure_Pa: float = _number(5.0e6, ge=0.0)
     temperature_K: float = _number(298.15, gt=0.0)
     li_pressure_Pa: float = _number(5.0e6, ge=0.0)
+    creep_outflow_m2_per_Pa_s: float = _number(0.0, ge=0.0)
+
+
+class DamageConfig(eqx.Module):
+    """Phase-field fracture: the model, its numerics, and when damaged electrolyte joins the Li body."""
+
+    model: str = _choice("AT2", ("AT2", "AT1"))
+    residual_stiffness: float = _number(1e-6, gt=0.0, lt=1.0)
+    join_threshold: float = _number(0.1, gt=0.0, lt=1.0)
+    irreversibility_tolerance: float = _number(0.01, gt=0.0, lt=1.0)
+    staggered_tolerance: float = _number(1e-3, gt=0.0, lt=1.0)
+    max_staggered_iterations: int = _integer(30, ge=1)
 
 
 class TimeConfig(eqx.Module):
-    """Simulated time span."""
+    """Simulated time span and the adaptive step's limits."""
 
     t_end_s: float = _number(3600.0, gt=0.0)
+    dt_initial_s: float = _number(1e-3, gt=0.0)
+    dt_min_s: float = _number(1e-6, gt=0.0)
+    dt_max_s: float = _number(60.0, gt=0.0)
+    max_steps: int = _integer(2000, ge=1)
+    max_pressure_change: float = _number(0.1, gt=0.0, le=1.0)
+    max_crack_advance_cells: float = _number(2.0, gt=0.0)
 
 
 class SolverConfig(eqx.Module):
@@ -221,6 +241,7 @@ class Config(eqx.Module):
     material: MaterialConfig = eqx.field(default_factory=MaterialConfig)
     kinetics: KineticsConfig = eqx.field(default_factory=KineticsConfig)
     operating: OperatingConfig = eqx.field(default_factory=OperatingConfig)
+    damage: DamageConfig = eqx.field(default_factory=DamageConfig)
     time: TimeConfig = eqx.field(default_factory=TimeConfig)
     solver: SolverConfig = eqx.field(default_factory=SolverConfig)
 
@@ -283,6 +304,7 @@ _SECTIONS: dict[str, type[eqx.Module]] = {
     "material": MaterialConfig,
     "kinetics": KineticsConfig,
     "operating": OperatingConfig,
+    "damage": DamageConfig,
     "time": TimeConfig,
     "solver": SolverConfig,
 }
@@ -473,6 +495,18 @@ def _check_consistency(config: Config) -> list[str]:
         problems.append(
             f"geometry.depth_m = {_fmt(depth)} is out of range: must be < domain.thickness_m ="
             f" {_fmt(domain.thickness_m)} (the defect is deeper than the electrolyte)"
+        )
+    elif domain.short_circuit_margin_m >= domain.thickness_m - depth:
+        problems.append(
+            f"domain.short_circuit_margin_m = {_fmt(domain.short_circuit_margin_m)} is out of range: must be <"
+            f" domain.thickness_m - geometry.depth_m = {_num(domain.thickness_m - depth)} (the pit would"
+            " already short the cell)"
+        )
+    time = config.time
+    if not time.dt_min_s <= time.dt_initial_s <= time.dt_max_s:
+        problems.append(
+            f"time.dt_initial_s = {_fmt(time.dt_initial_s)} is out of range: must be >= time.dt_min_s ="
+            f" {_fmt(time.dt_min_s)} and <= time.dt_max_s = {_fmt(time.dt_max_s)}"
         )
     if half_width >= domain.width_m / 2:
         problems.append(

@@ -12,19 +12,20 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .config import Config
-from .physics.elasticity import Stress, lame_parameters_Pa
+from .physics.elasticity import Stress, degradation, lame_parameters_Pa
 from .physics.geometry import defect_sdf, euclidean_norm, smooth_indicator
 from .physics.kinetics import symmetric_overpotential_V
 from .precision import resolve_dtype
+from .solver.connectivity import connected_to
 from .solver.elasticity import ElasticityProblem, cavity_opening_m2, cell_stress_Pa, solve_elasticity
 from .solver.grid import Grid
 from .solver.newton import NewtonInfo, NewtonKrylov
-from .solver.operators import max_on_contour
+from .solver.operators import cell_mean, max_on_contour, nodal_gradient, values_at_gauss_points
 from .solver.potential import (
     PotentialProblem,
     flat_cell_potential_V,
     injected_current_A_per_m,
-    interfacial_current_A_per_m2,
+    node_current_density_A_per_m2,
     plated_current_A_per_m,
     solve_potential,
 )
@@ -48,18 +49,18 @@ def newton_settings(config: Config, grid: Grid) -> NewtonKrylov:
 
 
 class Defect(eqx.Module):
-    """The pit on the grid: its indicator at nodes and cells, and the Li/electrolyte interface per node."""
+    """The pit on the grid: its diffuse indicator at nodes and cells, and the indicator's gradient at nodes."""
 
     node_indicator: Float[Array, "nnx nny"]
     cell_indicator: Float[Array, "nx ny"]
-    interface_length_m: Float[Array, "nnx nny"]
+    node_gradient_per_m: Float[Array, "2 nnx nny"]
 
 
 def discretise_defect(config: Config, grid: Grid) -> Defect:
     """Diffuse pit of width ``interface_width_cells`` cells; differentiable in depth and aspect ratio.
 
-    A node carries ``|grad chi| dA`` of pit wall, plus ``(1 - chi) dx`` of flat anode on the bottom edge
-    (the pit mouth is Li, not interface).
+    The gradient is that of the smooth indicator (exact, by forward-mode differentiation), not a
+    difference quotient, so that the wall length it implies converges with the grid.
     """
     geometry = config.geometry
     sdf = defect_sdf(geometry.shape)
@@ -70,33 +71,85 @@ def discretise_defect(config: Config, grid: Grid) -> Defect:
     x, y = grid.node_coordinates_m()
     chi, dchi_dx = jax.jvp(lambda x: indicator(x, y), (x,), (jnp.ones_like(x),))
     dchi_dy = jax.jvp(lambda y: indicator(x, y), (y,), (jnp.ones_like(y),))[1]
-    wall = euclidean_norm(dchi_dx, dchi_dy) * grid.node_areas_m2()
-    anode = jnp.zeros_like(chi).at[:, 0].set((1.0 - chi[:, 0]) * grid.node_lengths_m())
     return Defect(
         node_indicator=chi,
         cell_indicator=indicator(*grid.cell_centres_m()),
-        interface_length_m=wall + anode,
+        node_gradient_per_m=jnp.stack([dchi_dx, dchi_dy]),
     )
 
 
-def li_pressure_field_Pa(config: Config, defect: Defect, pit_pressure_Pa) -> Float[Array, "nnx nny"]:
-    """Li pressure behind each interface: the pit's Li in the pit, the anode's stack pressure elsewhere."""
+class LiBody(eqx.Module):
+    """The confined Li body: the pit and the damaged electrolyte connected to it.
+
+    ``node_indicator`` is ``1 - (1 - chi_pit)(1 - c)`` with ``c`` the damage of connected nodes (the
+    pressurised phase-field crack of Bourdin, Chukwudozie and Yoshioka 2012 takes the damage itself as
+    the crack's indicator). ``wall_length_m`` is the Li/electrolyte interface each node carries,
+    ``|grad chi_body| dA``; ``anode_length_m`` the flat anode's, ``(1 - chi_body) dx`` on the bottom row
+    (the pit mouth is Li, not interface).
+    """
+
+    node_indicator: Float[Array, "nnx nny"]
+    wall_length_m: Float[Array, "nnx nny"]
+    anode_length_m: Float[Array, "nnx nny"]
+
+
+def li_body(config: Config, grid: Grid, defect: Defect, damage: Float[Array, "nnx nny"]) -> LiBody:
+    """The Li body for a damage field (nodal).
+
+    Damage joins the body where it is at least ``damage.join_threshold`` and connected to the pit through
+    such nodes: a discrete mask, with zero derivative. Its effect enters smoothly, through the damage
+    values it lets in, so the body is differentiable in the damage and in the defect's geometry.
+    """
     chi = defect.node_indicator
-    return chi * pit_pressure_Pa + (1.0 - chi) * config.operating.stack_pressure_Pa
+    pit = chi >= 0.5
+    joined = connected_to(grid, pit, damage >= config.damage.join_threshold)
+    crack = jnp.where(joined, damage, 0.0)
+    body = 1.0 - (1.0 - chi) * (1.0 - crack)
+    crack_dx, crack_dy = nodal_gradient(grid, crack)
+    gradient_x = (1.0 - crack) * defect.node_gradient_per_m[0] + (1.0 - chi) * crack_dx
+    gradient_y = (1.0 - crack) * defect.node_gradient_per_m[1] + (1.0 - chi) * crack_dy
+    anode = jnp.zeros_like(chi).at[:, 0].set((1.0 - body[:, 0]) * grid.node_lengths_m())
+    return LiBody(
+        node_indicator=body,
+        wall_length_m=euclidean_norm(gradient_x, gradient_y) * grid.node_areas_m2(),
+        anode_length_m=anode,
+    )
 
 
-def potential_problem(config: Config, grid: Grid, defect: Defect, pit_pressure_Pa) -> PotentialProblem:
+def _nodal_damage(grid: Grid, damage: Float[Array, "nnx nny"] | None, dtype) -> Float[Array, "nnx nny"]:
+    return jnp.zeros(grid.node_shape, dtype) if damage is None else damage
+
+
+def potential_problem(
+    config: Config,
+    grid: Grid,
+    defect: Defect,
+    pit_pressure_Pa,
+    damage: Float[Array, "nnx nny"] | None = None,
+) -> PotentialProblem:
+    """Ionic conduction in the electrolyte with Butler-Volmer on the Li body's walls and on the anode.
+
+    The body's walls react at the body's pressure, the flat anode at the stack pressure. Cracked
+    electrolyte stops conducting ions, ``kappa g(d)``; the void of the pit conducts
+    ``void_conductivity_ratio`` of the electrolyte.
+    """
     dtype = defect.node_indicator.dtype
     scalar = lambda value: jnp.asarray(value, dtype)
+    damage = _nodal_damage(grid, damage, dtype)
+    body = li_body(config, grid, defect, damage)
     chi = defect.cell_indicator
+    intact = degradation(cell_mean(values_at_gauss_points(grid, damage)), config.damage.residual_stiffness)
     conductivity = config.material.ionic_conductivity_S_per_m * (
-        (1.0 - chi) + config.solver.void_conductivity_ratio * chi
+        (1.0 - chi) * intact + config.solver.void_conductivity_ratio * chi
     )
+    pressure = jnp.asarray(pit_pressure_Pa, dtype)
     return PotentialProblem(
         grid=grid,
         conductivity_S_per_m=conductivity,
-        interface_length_m=defect.interface_length_m,
-        li_pressure_Pa=li_pressure_field_Pa(config, defect, pit_pressure_Pa),
+        interface_length_m=jnp.stack([body.wall_length_m, body.anode_length_m]),
+        li_pressure_Pa=jnp.stack(
+            [jnp.full(grid.node_shape, pressure), jnp.full(grid.node_shape, config.operating.stack_pressure_Pa, dtype)]
+        ),
         applied_current_A_per_m2=scalar(config.operating.current_density_A_per_m2),
         exchange_current_A_per_m2=scalar(config.kinetics.exchange_current_A_per_m2),
         alpha_a=scalar(config.kinetics.alpha_a),
@@ -106,22 +159,31 @@ def potential_problem(config: Config, grid: Grid, defect: Defect, pit_pressure_P
 
 
 def elasticity_problem(
-    config: Config, grid: Grid, defect: Defect, pit_pressure_Pa, degradation: Float[Array, "nx ny"] | None = None
+    config: Config,
+    grid: Grid,
+    defect: Defect,
+    pit_pressure_Pa,
+    damage: Float[Array, "nnx nny"] | None = None,
 ) -> ElasticityProblem:
-    """Electrolyte with a soft ersatz pit under Li pressure; stack pressure on the anode side.
+    """Electrolyte with a soft ersatz pit and degraded cracked cells; Li pressure on the body's walls.
 
-    Lateral sides are mirror planes (``u_x = 0``) or periodic. The far side is clamped (``fixed``) or
-    ``traction-free`` in the sense of a free platen: it carries the uniform pressure that balances the
-    loads on the anode side, and one node is pinned against rigid translation (its reaction is zero).
+    The Li pressure acts on the walls of the Li body (pit plus connected crack), the stack pressure on
+    the rest of the anode side. Lateral sides are mirror planes (``u_x = 0``) or periodic. The far side
+    is clamped (``fixed``) or ``traction-free`` in the sense of a free platen: it carries the uniform
+    pressure that balances the loads on the anode side, and one node is pinned against rigid
+    translation (its reaction is zero).
     """
     dtype = defect.node_indicator.dtype
     nnx, nny = grid.node_shape
-    chi_cells, chi_nodes = defect.cell_indicator, defect.node_indicator
+    damage = _nodal_damage(grid, damage, dtype)
+    body = li_body(config, grid, defect, damage).node_indicator
+    chi_cells = defect.cell_indicator
     mu, lam = lame_parameters_Pa(config.material.youngs_modulus_Pa, config.material.poisson_ratio)
     stiffness = (1.0 - chi_cells) + config.solver.void_stiffness_ratio * chi_cells
+    g = cell_mean(tuple(degradation(d, config.damage.residual_stiffness) for d in values_at_gauss_points(grid, damage)))
     pressure = jnp.asarray(pit_pressure_Pa, dtype)
     lengths = grid.node_lengths_m()
-    bottom = jnp.zeros((2, nnx), dtype).at[1].set(config.operating.stack_pressure_Pa * (1.0 - chi_nodes[:, 0]))
+    bottom = jnp.zeros((2, nnx), dtype).at[1].set(config.operating.stack_pressure_Pa * (1.0 - body[:, 0]))
     fixed = jnp.zeros((2, nnx, nny), bool)
     if not grid.periodic_x:
         fixed = fixed.at[0, 0, :].set(True).at[0, -1, :].set(True)
@@ -130,15 +192,15 @@ def elasticity_problem(
         fixed = fixed.at[:, :, -1].set(True)
     else:
         uniform_lift = jnp.zeros((2, nnx, nny), dtype).at[1].set(1.0)
-        upward_force = jnp.sum(lengths * bottom[1]) + pressure * cavity_opening_m2(grid, uniform_lift, chi_nodes)
+        upward_force = jnp.sum(lengths * bottom[1]) + pressure * cavity_opening_m2(grid, uniform_lift, body)
         top = top.at[1].set(-upward_force / jnp.sum(lengths))
         fixed = fixed.at[:, 0, -1].set(True)
     return ElasticityProblem(
         grid=grid,
         shear_modulus_Pa=mu * stiffness,
         lame_lambda_Pa=lam * stiffness,
-        degradation=jnp.ones_like(chi_cells) if degradation is None else degradation,
-        cavity_indicator=chi_nodes,
+        degradation=g,
+        cavity_indicator=body,
         cavity_pressure_Pa=pressure,
         bottom_traction_Pa=bottom,
         top_traction_Pa=top,
@@ -192,7 +254,7 @@ def solve_initial_state(config: Config) -> InitialState:
         grid=grid,
         defect=defect,
         potential_V=phi,
-        interfacial_current_A_per_m2=interfacial_current_A_per_m2(phi, potential),
+        interfacial_current_A_per_m2=node_current_density_A_per_m2(phi, potential),
         displacement_m=u,
         stress_Pa=stress,
         hoop_stress_Pa=stress.hoop_Pa(xc, yc),

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from .config import Config
 from .io import save_figure
 
-__all__ = ["ZOOM_DEPTHS", "plot_initial_state"]
+__all__ = ["ZOOM_DEPTHS", "plot_initial_state", "plot_run", "plot_sweep"]
 
 ZOOM_DEPTHS = 4.0
 """The view extends this many defect depths beyond the pit, sideways and into the electrolyte."""
@@ -32,7 +32,7 @@ _OUTLINE = dict(colors="k", linewidths=1.2)
 class _View:
     """The state's fields as NumPy arrays on the pictured region (mirrored if needed, then cropped)."""
 
-    def __init__(self, state: Any, config: Config) -> None:
+    def __init__(self, state: Any, config: Config, whole_depth: bool = False) -> None:
         grid = state.grid
         h = float(grid.cell_size_m)
         node_x = np.asarray(grid.node_coordinates_m()[0])[:, 0]
@@ -63,7 +63,7 @@ class _View:
         # Region: the pit [-b, b] x [0, a] grown by ZOOM_DEPTHS * a, within the domain.
         depth, half_width = config.geometry.depth_m, config.geometry.half_width_m
         x_half = min(half_width + ZOOM_DEPTHS * depth, float(np.max(np.abs(x))))
-        y_top = min((1.0 + ZOOM_DEPTHS) * depth, float(node_y[-1]))
+        y_top = float(node_y[-1]) if whole_depth else min((1.0 + ZOOM_DEPTHS) * depth, float(node_y[-1]))
         keep_x = np.flatnonzero(np.abs(x) <= x_half + 1e-9 * h)
         keep_y = np.flatnonzero(node_y <= y_top + 1e-9 * h)
         ix = slice(keep_x[0], keep_x[-1] + 1)
@@ -196,3 +196,143 @@ def _legend(ax: Any) -> None:
         fontsize=8,
         framealpha=0.85,
     )
+
+
+class _Gridded:
+    """What :class:`_View` reads of a state: its grid."""
+
+    def __init__(self, config: Config) -> None:
+        from .model import build_grid
+
+        self.grid = build_grid(config)
+
+
+def plot_run(result: Any, config: Config, out_dir: str | Path) -> list[Path]:
+    """Write ``damage.png`` (damage over hoop stress, Li body outlined), ``history.png`` and, with
+    snapshots, ``damage.gif`` into ``out_dir``; returns the paths written."""
+    out_dir = Path(out_dir)
+    view = _View(_Gridded(config), config, whole_depth=True)
+    paths = [_damage_figure(view, result, out_dir / "damage.png"), _history_figure(result, config, out_dir)]
+    if result.snapshots:
+        paths.append(_animation(view, result, out_dir / "damage.gif"))
+    return paths
+
+
+def _damage_figure(view: _View, result: Any, path: Path) -> Path:
+    fields = result.fields
+    electrolyte = view.cells(fields["defect_cell_indicator"]) < 0.5
+    hoop = np.where(electrolyte, view.cells(fields["hoop_stress_Pa"]) / 1e6, np.nan)
+    status = result.summary["status"]
+    failure = result.summary["failure_time_s"]
+    when = (
+        f"failed at t = {failure:.4g} s"
+        if failure is not None
+        else f"{status} at t = {result.summary['final_time_s']:.4g} s"
+    )
+    fig, ax = view.axes(f"Damage (grey, d > 0.5) over the hoop stress; Li body outlined: {when}")
+    finite = hoop[np.isfinite(hoop)]
+    limit = float(np.max(np.abs(finite))) if finite.size and np.max(np.abs(finite)) > 0 else 1.0
+    mesh = ax.pcolormesh(
+        view.x_um,
+        view.y_um,
+        np.ma.masked_invalid(hoop).T,
+        shading="flat",
+        cmap="RdBu_r",
+        norm=TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit),
+        rasterized=True,
+    )
+    fig.colorbar(mesh, ax=ax, label=r"hoop stress $\sigma_{\theta\theta}$ (MPa)", shrink=0.9)
+    damage = view.nodes(fields["damage"])
+    ax.contourf(view.x_um, view.y_um, damage.T, levels=[0.5, 1.01], colors=["0.25"], alpha=0.75)
+    ax.contour(
+        view.x_um, view.y_um, view.nodes(fields["li_body_indicator"]).T, levels=[0.5], colors="gold", linewidths=1.5
+    )
+    view.outline(ax, fields["defect_indicator"])
+    return save_figure(fig, path)
+
+
+def _history_figure(result: Any, config: Config, out_dir: Path) -> Path:
+    history = result.history
+    fig = Figure(figsize=(7.0, 5.0), layout="constrained")
+    FigureCanvasAgg(fig)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    t = history["time_s"]
+    top.plot(t, history["pressure_Pa"] / 1e6, label="Li pressure in the defect")
+    top.plot(t, history["pressure_cap_Pa"] / 1e6, "--", label="Monroe-Newman cap F max(phi) / Omega")
+    top.set_ylabel("pressure (MPa)")
+    top.legend(fontsize=8)
+    bottom.plot(t, history["crack_tip_depth_m"] * _UM, label="deepest point of the Li body")
+    bottom.axhline(
+        (config.domain.thickness_m - config.domain.short_circuit_margin_m) * _UM,
+        color="k",
+        ls=":",
+        label="short circuit",
+    )
+    bottom.set_ylabel("depth (\u00b5m)")
+    bottom.set_xlabel("time (s)")
+    bottom.legend(fontsize=8)
+    if len(t) and t[0] > 0 and t[-1] / t[0] > 100:
+        bottom.set_xscale("log")
+    top.set_title(f"status: {result.summary['status']}", fontsize=10)
+    return save_figure(fig, out_dir / "history.png")
+
+
+def _animation(view: _View, result: Any, path: Path) -> Path:
+    """The damage and the Li body at every snapshot, as a GIF (written atomically)."""
+    import os
+    import tempfile
+
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    fig, ax = view.axes("Damage and Li body (gold)")
+    snapshots = result.snapshots
+
+    def draw(k: int) -> None:
+        for artist in list(ax.collections):
+            artist.remove()
+        snap = snapshots[k]
+        ax.pcolormesh(
+            view.x_um,
+            view.y_um,
+            view.nodes(snap["damage"]).T,
+            shading="nearest",
+            cmap="Greys",
+            vmin=0.0,
+            vmax=1.0,
+            rasterized=True,
+        )
+        ax.contour(view.x_um, view.y_um, view.nodes(snap["li_body_indicator"]).T, levels=[0.5], colors="gold")
+        ax.set_title(f"t = {snap['time_s']:.4g} s, p = {snap['pressure_Pa'] / 1e6:.4g} MPa", fontsize=10)
+
+    animation = FuncAnimation(fig, draw, frames=len(snapshots))
+    handle, temporary = tempfile.mkstemp(suffix=".gif", dir=path.parent)
+    os.close(handle)
+    try:
+        animation.save(temporary, writer=PillowWriter(fps=4))
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return path
+
+
+def plot_sweep(rows: list[dict[str, Any]], key: str, path: str | Path) -> Path:
+    """Failure time against ``key``; survived cases marked along the top, not plotted as numbers."""
+    fig = Figure(figsize=(6.0, 4.0), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    failed = [(row[key], row["failure_time_s"]) for row in rows if row["status"] == "failed"]
+    other = [(row[key], row["status"]) for row in rows if row["status"] != "failed"]
+    if failed:
+        xs, ys = zip(*sorted(failed), strict=True)
+        ax.plot(xs, ys, "o-", label="failed: failure time")
+        ax.set_yscale("log")
+    for x, status in other:
+        ax.axvline(x, color="tab:green" if status == "survived" else "tab:red", ls="--", alpha=0.6)
+        ax.annotate(status, (x, 1.0), xycoords=("data", "axes fraction"), rotation=90, va="top", fontsize=8)
+    ax.set_xlabel(key)
+    ax.set_ylabel("failure time (s)")
+    ax.set_title("survived / diverged cases: dashed lines (no failure time)", fontsize=9)
+    if failed:
+        ax.legend(fontsize=8)
+    return save_figure(fig, Path(path))

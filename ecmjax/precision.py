@@ -22,3 +22,20 @@ def resolve_dtype(name: str) -> jnp.dtype:
             'compute, set JAX_ENABLE_X64=1, or choose solver.dtype = "float32"'
         )
     return jnp.dtype(name)
+
+
+def enable_compilation_cache(directory: str | None = None) -> None:
+    """Keep compiled XLA programs on disk so that a later run of the same grid skips compiling.
+
+    The directory is ``directory``, else ``$ECMJAX_CACHE_DIR``, else ``~/.cache/ecmjax/jax``; setting
+    ``ECMJAX_CACHE_DIR=""`` turns the cache off. A process-wide JAX setting, so only the CLI calls it.
+    """
+    import os
+    from pathlib import Path
+
+    if directory is None:
+        directory = os.environ.get("ECMJAX_CACHE_DIR", str(Path.home() / ".cache" / "ecmjax" / "jax"))
+    if not directory:
+        return
+    jax.config.update("jax_compilation_cache_dir", directory)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)

@@ -288,6 +288,12 @@ def electrochemistry_cases() -> list[CaseResult]:
     return rows
 
 
+def _crack_cases() -> list[CaseResult]:
+    from .validation_crack import crack_cases  # imports this module: load it late
+
+    return crack_cases()
+
+
 def run_cases(progress: Callable[[str], None] | None = None) -> list[CaseResult]:
     """Every validation case, in order; ``progress`` is told the name of each group as it starts."""
     rows = []
@@ -295,6 +301,7 @@ def run_cases(progress: Callable[[str], None] | None = None) -> list[CaseResult]
         ("electrochemistry", electrochemistry_cases),
         ("elasticity", elasticity_cases),
         ("grid convergence", convergence_cases),
+        ("pressurised phase-field crack", _crack_cases),
     ):
         if progress is not None:
             progress(name)

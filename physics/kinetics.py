@@ -70,3 +70,11 @@ def symmetric_overpotential_V(current_A_per_m2, exchange_current_A_per_m2, tempe
 def li_pressure_cap_Pa(overpotential_V) -> Float[Array, "..."]:
     """Monroe-Newman bound ``F |eta| / Omega_Li``: the largest Li pressure plating can build, in Pa."""
     return FARADAY_C_PER_MOL * jnp.abs(overpotential_V) / LI_MOLAR_VOLUME_M3_PER_MOL
+
+
+def li_pressure_overpotential_V(li_pressure_Pa) -> Float[Array, "..."]:
+    """Overpotential ``Omega_Li p / F`` that plating must supply to build a Li pressure ``p``, in V.
+
+    The inverse of :func:`li_pressure_cap_Pa`: 67.8 mV for the 503 MPa that cracks LLZO at a 1 um flaw.
+    """
+    return LI_MOLAR_VOLUME_M3_PER_MOL * jnp.asarray(li_pressure_Pa) / FARADAY_C_PER_MOL

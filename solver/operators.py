@@ -86,3 +86,21 @@ def max_on_contour(
     """Largest value of a cell field on the ``level_set = level`` contour (``-inf`` if there is none)."""
     values, crosses = values_on_contour(field, level_set, level)
     return jnp.max(jnp.where(crosses, values, -jnp.inf))
+
+
+def nodal_gradient(grid: Grid, f: Float[Array, "nnx nny"]) -> tuple[Float[Array, "nnx nny"], Float[Array, "nnx nny"]]:
+    """``(df/dx, df/dy)`` at the nodes by central differences.
+
+    In x the field is mirrored at the lateral sides (zero slope, as on a mirror plane) or wrapped if
+    periodic; in y the anode and far-side rows use one-sided differences.
+    """
+    h = grid.cell_size_m
+    if grid.periodic_x:
+        left, right = jnp.roll(f, 1, axis=0), jnp.roll(f, -1, axis=0)
+    else:
+        padded = jnp.pad(f, ((1, 1), (0, 0)), mode="reflect")
+        left, right = padded[:-2], padded[2:]
+    dfdx = (right - left) / (2.0 * h)
+    interior = (f[:, 2:] - f[:, :-2]) / (2.0 * h)
+    dfdy = jnp.concatenate([(f[:, 1:2] - f[:, :1]) / h, interior, (f[:, -1:] - f[:, -2:-1]) / h], axis=1)
+    return dfdx, dfdy

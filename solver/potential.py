@@ -7,8 +7,9 @@ The potential ``phi`` (nodal, in V) minimises the strictly convex energy per uni
 whose stationarity is charge conservation ``div(kappa grad phi) = i(eta) delta_Gamma`` with the
 galvanostatic flux ``kappa dphi/dy = j_app`` at the counter electrode and no flux on the other sides
 (mirror or periodic). ``A_n`` is the Li/electrolyte interface length (per unit depth) that node ``n``
-carries: the diffuse pit walls ``|grad chi| dA`` plus the flat anode on the bottom edge, and
-``G' = i`` is the Butler-Volmer plating current (see :mod:`ecmjax.physics.kinetics`).
+carries, and ``G' = i`` is the Butler-Volmer plating current (see :mod:`ecmjax.physics.kinetics`).
+A node may carry several interfaces, each backed by Li at its own pressure (the walls of a confined Li
+body, the flat anode at the stack pressure): they are stacked along a leading axis ``k``.
 """
 
 import equinox as eqx
@@ -30,8 +31,8 @@ class PotentialProblem(eqx.Module):
 
     grid: Grid
     conductivity_S_per_m: Float[Array, "nx ny"]
-    interface_length_m: Float[Array, "nnx nny"]
-    li_pressure_Pa: Float[Array, "nnx nny"]
+    interface_length_m: Float[Array, "k nnx nny"]
+    li_pressure_Pa: Float[Array, "k nnx nny"]
     applied_current_A_per_m2: Float[Array, ""]
     exchange_current_A_per_m2: Float[Array, ""]
     alpha_a: Float[Array, ""]
@@ -39,17 +40,29 @@ class PotentialProblem(eqx.Module):
     temperature_K: Float[Array, ""]
 
 
-def interfacial_current_A_per_m2(phi: Float[Array, "nnx nny"], problem: PotentialProblem) -> Float[Array, "nnx nny"]:
-    """Butler-Volmer plating current density at every node (meaningful where interface is carried)."""
+def interfacial_current_A_per_m2(phi: Float[Array, "nnx nny"], problem: PotentialProblem) -> Float[Array, "k nnx nny"]:
+    """Butler-Volmer plating current density of every interface at every node (meaningful where carried)."""
     eta = overpotential_V(phi, problem.li_pressure_Pa)
     return butler_volmer_current_A_per_m2(
         eta, problem.exchange_current_A_per_m2, problem.alpha_a, problem.alpha_c, problem.temperature_K
     )
 
 
+def interface_currents_A_per_m(phi: Float[Array, "nnx nny"], problem: PotentialProblem) -> Float[Array, " k"]:
+    """Plating current per unit depth into each interface: ``sum_n A_kn i_kn``."""
+    return jnp.sum(problem.interface_length_m * interfacial_current_A_per_m2(phi, problem), axis=(-2, -1))
+
+
 def plated_current_A_per_m(phi: Float[Array, "nnx nny"], problem: PotentialProblem) -> Float[Array, ""]:
-    """Total plating current per unit depth: ``sum_n A_n i_n``."""
-    return jnp.sum(problem.interface_length_m * interfacial_current_A_per_m2(phi, problem))
+    """Total plating current per unit depth over every interface."""
+    return jnp.sum(interface_currents_A_per_m(phi, problem))
+
+
+def node_current_density_A_per_m2(phi: Float[Array, "nnx nny"], problem: PotentialProblem) -> Float[Array, "nnx nny"]:
+    """Plating current density at each node, averaged over the interfaces it carries (0 where none)."""
+    length = jnp.sum(problem.interface_length_m, axis=0)
+    current = jnp.sum(problem.interface_length_m * interfacial_current_A_per_m2(phi, problem), axis=0)
+    return jnp.where(length > 0, current / jnp.where(length > 0, length, 1.0), 0.0)
 
 
 def injected_current_A_per_m(problem: PotentialProblem) -> Float[Array, ""]:

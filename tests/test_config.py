@@ -82,12 +82,12 @@ def test_defaults():
     assert config == Config()
     assert config.to_dict() == DEFAULTS
     assert json.loads(json.dumps(config.to_dict())) == DEFAULTS
-    assert config.simulated_width_m == pytest.approx(6.4e-6, rel=1e-15)
-    assert config.cell_size_m == pytest.approx(5e-8, rel=1e-15)
+    assert config.simulated_width_m == pytest.approx(3.2e-6, rel=1e-15)
+    assert config.cell_size_m == pytest.approx(1e-7, rel=1e-15)
     assert config.geometry.half_width_m == 1e-6
     assert DEFAULTS["material"]["fracture_energy_J_per_m2"] == llzo.fracture_energy_J_per_m2
     assert VALID_KEYS == sorted(f"{s}.{k}" for s, keys in DEFAULTS.items() for k in keys)
-    assert len(VALID_KEYS) == 34
+    assert len(VALID_KEYS) == 48
 
 
 def test_config_is_an_immutable_pytree_with_float_leaves_and_static_ints_and_strings():
@@ -109,8 +109,8 @@ def test_grad_and_jit_through_the_config():
     grads = jax.grad(f)(config)
     assert float(grads.material.youngs_modulus_Pa) == pytest.approx(1e-9, rel=1e-6)
     assert float(grads.geometry.depth_m) == pytest.approx(150e9 * 1e-9 * 1e6, rel=1e-6)
-    assert float(grads.domain.width_m) == pytest.approx(1e6 / 2 / 128, rel=1e-6)  # mirror: h = W/2/nx
-    assert float(jax.jit(lambda c: c.cell_size_m)(config)) == pytest.approx(5e-8, rel=1e-6)
+    assert float(grads.domain.width_m) == pytest.approx(1e6 / 2 / 32, rel=1e-6)  # mirror: h = W/2/nx
+    assert float(jax.jit(lambda c: c.cell_size_m)(config)) == pytest.approx(1e-7, rel=1e-6)
 
 
 # --- files and overrides ----------------------------------------------------------------------------
@@ -157,9 +157,9 @@ def test_overrides_parse_toml_values_or_bare_strings_and_apply_after_the_file(tm
 
 
 def test_periodic_grid_spans_the_full_width():
-    config = load_config(overrides=["domain.lateral_bc=periodic", "grid.nx=256"])
-    assert config.simulated_width_m == 12.8e-6
-    assert config.cell_size_m == pytest.approx(5e-8, rel=1e-15)
+    config = load_config(overrides=["domain.lateral_bc=periodic", "grid.nx=64"])
+    assert config.simulated_width_m == 6.4e-6
+    assert config.cell_size_m == pytest.approx(1e-7, rel=1e-15)
 
 
 def test_material_defaults_from_the_named_set_and_explicit_keys_win(tmp_path):
@@ -189,7 +189,7 @@ def test_fracture_energy_given_derives_the_toughness():
         [],
         ["material.name=lpscl", "material.poisson_ratio=0.31"],
         ["material.fracture_energy_J_per_m2=7.3"],  # toughness derived: the file must write the energy
-        ["domain.lateral_bc=periodic", "grid.nx=256", "geometry.shape=rectangle", "geometry.tip_radius_m=1e-7"],
+        ["domain.lateral_bc=periodic", "grid.nx=64", "geometry.shape=rectangle", "geometry.tip_radius_m=1e-7"],
         ["solver.dtype=float32", "kinetics.exchange_current_A_per_m2=1.0", "operating.li_pressure_Pa=0"],
     ],
 )
@@ -375,9 +375,9 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_defect_deeper_than_the_electrolyte():
-    message = error_of(["geometry.depth_m=12.8e-6", "geometry.aspect_ratio=4"])
+    message = error_of(["geometry.depth_m=6.4e-6", "geometry.aspect_ratio=4"])
     assert message == (
-        "geometry.depth_m = 1.28e-05 is out of range: must be < domain.thickness_m = 1.28e-05"
+        "geometry.depth_m = 6.4e-06 is out of range: must be < domain.thickness_m = 6.4e-06"
         " (the defect is deeper than the electrolyte)"
     )
 
@@ -385,16 +385,16 @@ def test_defect_deeper_than_the_electrolyte():
 @pytest.mark.parametrize(
     "overrides",
     [
-        ["geometry.aspect_ratio=0.15625"],
-        ["geometry.aspect_ratio=0.15625", "domain.lateral_bc=periodic", "grid.nx=256"],
+        ["geometry.aspect_ratio=0.3125"],
+        ["geometry.aspect_ratio=0.3125", "domain.lateral_bc=periodic", "grid.nx=64"],
     ],
 )
 def test_defect_wider_than_the_domain(overrides):
-    # Half-width 1e-6 / 0.15625 = 6.4e-6 = width_m / 2 exactly, for mirror and periodic sides alike.
+    # Half-width 1e-6 / 0.3125 = 3.2e-6 = width_m / 2 exactly, for mirror and periodic sides alike.
     message = error_of(overrides)
-    assert "geometry.depth_m / geometry.aspect_ratio = 6.4e-06" in message
-    assert "must be < domain.width_m / 2 = 6.4e-06" in message
-    assert load_config(overrides=[*overrides, "geometry.aspect_ratio=0.16"])
+    assert "geometry.depth_m / geometry.aspect_ratio = 3.2e-06" in message
+    assert "must be < domain.width_m / 2 = 3.2e-06" in message
+    assert load_config(overrides=[*overrides, "geometry.aspect_ratio=0.32"])
 
 
 def test_tip_radius_must_fit_the_defect():
@@ -407,14 +407,14 @@ def test_tip_radius_must_fit_the_defect():
 def test_non_square_cells_suggest_ny():
     message = error_of(["grid.ny=200"])
     assert message.startswith("grid.ny = 200 gives non-square cells")
-    assert "use grid.ny = 256" in message
+    assert "use grid.ny = 64" in message
     message = error_of(["domain.lateral_bc=periodic"])
-    assert "use grid.ny = 128" in message
+    assert "use grid.ny = 32" in message
 
 
 def test_non_square_cells_without_an_integer_ny():
-    message = error_of(["domain.thickness_m=12.81e-6"])
-    assert "grid.ny = 256 gives non-square cells" in message
+    message = error_of(["domain.thickness_m=6.41e-6"])
+    assert "grid.ny = 64 gives non-square cells" in message
     assert "make domain.thickness_m a multiple of hx" in message
 
 
@@ -427,17 +427,22 @@ def test_cells_square_within_rounding_are_accepted():
 
 
 def test_grid_must_resolve_the_defect():
-    message = error_of(["geometry.depth_m=0.3e-6"])  # 6 cells of 50 nm
-    assert message.startswith("geometry.depth_m = 3e-07 spans only 6 cells")
+    message = error_of(["geometry.depth_m=0.6e-6"])  # 6 cells of 100 nm
+    assert message.startswith("geometry.depth_m = 6e-07 spans only 6 cells")
     assert "at least 8 cells" in message
-    assert "grid.nx = 256 and grid.ny = 512" in message
-    assert load_config(overrides=["geometry.depth_m=0.4e-6"]).geometry.depth_m == 0.4e-6  # 8 cells
+    assert "grid.nx = 64 and grid.ny = 128" in message
+    assert load_config(overrides=["geometry.depth_m=0.8e-6"]).geometry.depth_m == 0.8e-6  # 8 cells
 
 
 def test_grid_must_resolve_the_phase_field_length():
-    message = error_of(["material.phase_field_length_m=0.08e-6"])
-    assert message.startswith("material.phase_field_length_m = 8e-08 is not resolved")
+    message = error_of(["material.phase_field_length_m=0.16e-6"])
+    assert message.startswith("material.phase_field_length_m = 1.6e-07 is not resolved")
     assert "h <= l/2" in message
-    assert "grid.nx = 256 and grid.ny = 512" in message
-    # The default sits exactly on h = l/2 and is accepted; so is a coarser grid with a longer l.
-    assert load_config(overrides=["grid.nx=64", "grid.ny=128", "material.phase_field_length_m=0.2e-6"])
+    assert "grid.nx = 64 and grid.ny = 128" in message
+    # The default sits exactly on h = l/2 and is accepted; so is a coarser grid with a longer l (and a
+    # defect deep enough for the 8 cells of 200 nm the coarser grid needs).
+    config = load_config()
+    assert config.cell_size_m == pytest.approx(config.material.phase_field_length_m / 2, rel=1e-15)
+    assert load_config(
+        overrides=["grid.nx=16", "grid.ny=32", "material.phase_field_length_m=0.4e-6", "geometry.depth_m=2e-6"]
+    )

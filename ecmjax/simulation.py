@@ -1,0 +1,487 @@
+"""The coupled model in time: Li plates into the defect, its pressure cracks the electrolyte, to a short.
+
+One time step (:func:`_trial_step`), MODEL.md section 3:
+
+1. **Potential.** The ionic potential with Butler-Volmer on the Li body's walls (at the body's pressure)
+   and on the flat anode (at the stack pressure), for the body and the pressure at the start of the step.
+   It gives the plating current into the body, ``I``, and its slope in the pressure, ``dI/dp``.
+2. **Staggered mechanics.** Alternate, to ``damage.staggered_tolerance`` in damage and relative pressure:
+   elasticity with the Li pressure on the body's walls (its tangent in ``p`` comes with it, one more
+   linear solve); the pressure at which the Li fills the cavity (:mod:`ecmjax.physics.li_body`, backward
+   Euler in the plating); the history ``H = max psi+``; the damage (AT2 or AT1, irreversible). Staggered
+   rather than monolithic because each half is a convex minimisation with a robust multigrid-Newton
+   solver, while the joint energy is not convex; iterating to a tolerance removes the splitting error.
+3. **Step control.** A step whose crack advances more than ``time.max_crack_advance_cells`` cells, or
+   whose pressure changes more than twice ``time.max_pressure_change`` (relative), or whose solves do not
+   converge, is retried with a quarter of the step; the next step is sized from how far this one went
+   (small while the crack runs, large while the pressure creeps up to its cap).
+
+The loop is a ``lax.while_loop`` over a fixed-shape :class:`State` (fields, scalars and a preallocated
+history table), so that it can be jitted, batched and, in later work, differentiated. :func:`simulate`
+drives it in chunks from Python so that a progress bar can be shown between chunks (:func:`run`).
+"""
+
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jaxtyping import Array, Bool, Float, Int
+
+from .config import Config
+from .measures import INITIATED, deepest_crossing_m, max_damage
+from .model import (
+    Defect,
+    build_grid,
+    discretise_defect,
+    elasticity_problem,
+    li_body,
+    newton_settings,
+    potential_problem,
+)
+from .physics.elasticity import lame_parameters_Pa, tensile_energy_density_J_per_m3
+from .physics.kinetics import li_pressure_cap_Pa, symmetric_overpotential_V
+from .physics.li_body import balanced_pressure_Pa, li_volume_m2
+from .precision import resolve_dtype
+from .solver.damage import DamageProblem, solve_damage
+from .solver.elasticity import cavity_opening_m2, solve_elasticity, strain_at_gauss_points
+from .solver.grid import Grid
+from .solver.newton import NewtonKrylov
+from .solver.operators import cell_mean
+from .solver.potential import (
+    flat_cell_potential_V,
+    interface_currents_A_per_m,
+    node_current_density_A_per_m2,
+    solve_potential,
+)
+
+HISTORY_COLUMNS = (
+    "time_s",
+    "dt_s",
+    "pressure_Pa",
+    "li_volume_m2",
+    "cavity_volume_m2",
+    "crack_tip_depth_m",
+    "max_damage",
+    "cell_voltage_V",
+    "peak_current_density_A_per_m2",
+    "current_into_defect_A_per_m",
+    "pressure_cap_Pa",
+)
+"""One row per accepted step, at its end. ``pressure_cap_Pa`` is the Monroe-Newman bound
+``F max(phi) / Omega_Li`` over the body's walls at the start of the step (MODEL.md case 7)."""
+
+RUNNING, FAILED, SURVIVED, DIVERGED, INCOMPLETE = 0, 1, 2, 3, 4
+STATUS_NAMES = ("running", "failed", "survived", "diverged", "incomplete")
+"""``incomplete``: ``time.max_steps`` steps were taken before ``time.t_end_s`` (neither survived nor failed)."""
+
+QUANTITIES = ("", "ionic potential", "displacement", "damage", "Li pressure")
+"""What blew up in a diverged run, by :attr:`State.diverged_quantity`."""
+
+
+class Model(eqx.Module):
+    """What stays fixed during a run: the configuration, the grid, the pit and the solver settings."""
+
+    config: Config
+    grid: Grid
+    defect: Defect
+    solver: NewtonKrylov
+    pit_area_m2: Float[Array, ""]
+    outside_pit: Bool[Array, "nnx nny"]
+
+
+def build_model(config: Config) -> Model:
+    """Discretise the configuration (jit-compatible; every float of ``config`` stays differentiable)."""
+    dtype = resolve_dtype(config.solver.dtype)
+    grid = build_grid(config)
+    grid = eqx.tree_at(lambda g: g.cell_size_m, grid, jnp.asarray(grid.cell_size_m, dtype))
+    defect = discretise_defect(config, grid)
+    return Model(
+        config=config,
+        grid=grid,
+        defect=defect,
+        solver=newton_settings(config, grid),
+        pit_area_m2=jnp.sum(grid.node_areas_m2() * defect.node_indicator),
+        outside_pit=defect.node_indicator < 0.5,
+    )
+
+
+class Fields(eqx.Module):
+    """The fields of the cell: ionic potential, displacement, damage (nodal) and history (cells).
+
+    ``damage_floor`` is the running maximum of the damage: the irreversibility bound of the next step.
+    Bounding by the last damage instead would let the penalty's small slack accumulate, step after step,
+    into healing.
+    """
+
+    potential_V: Float[Array, "nnx nny"]
+    displacement_m: Float[Array, "2 nnx nny"]
+    damage: Float[Array, "nnx nny"]
+    damage_floor: Float[Array, "nnx nny"]
+    history_J_per_m3: Float[Array, "nx ny"]
+
+
+class State(eqx.Module):
+    """Everything the time loop carries: fields, the Li body's balance, headline figures, the history."""
+
+    time_s: Float[Array, ""]
+    dt_s: Float[Array, ""]
+    step: Int[Array, ""]
+    trials: Int[Array, ""]
+    fields: Fields
+    pressure_Pa: Float[Array, ""]
+    li_volume_m2: Float[Array, ""]
+    cavity_volume_m2: Float[Array, ""]
+    crack_tip_depth_m: Float[Array, ""]
+    max_damage: Float[Array, ""]
+    max_pressure_Pa: Float[Array, ""]
+    failure_time_s: Float[Array, ""]
+    initiation_time_s: Float[Array, ""]
+    initiation_pressure_Pa: Float[Array, ""]
+    unconverged_steps: Int[Array, ""]
+    staggered_iterations: Int[Array, ""]
+    status: Int[Array, ""]
+    diverged_quantity: Int[Array, ""]
+    history: Float[Array, "rows columns"]
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES[int(self.status)]
+
+    def history_rows(self) -> np.ndarray:
+        """The recorded rows, one per accepted step, as a NumPy array."""
+        return np.asarray(self.history)[: int(self.step)]
+
+
+def _cell_voltage_V(grid: Grid, phi: Float[Array, "nnx nny"]) -> Float[Array, ""]:
+    lengths = grid.node_lengths_m()
+    return jnp.sum(lengths * phi[:, -1]) / jnp.sum(lengths)
+
+
+def _tensile_energy_J_per_m3(model: Model, u: Float[Array, "2 nnx nny"]) -> Float[Array, "nx ny"]:
+    """``psi+`` per cell with the moduli of the cell's material (the void's are tiny): what drives damage."""
+    config, chi = model.config, model.defect.cell_indicator
+    mu, lam = lame_parameters_Pa(config.material.youngs_modulus_Pa, config.material.poisson_ratio)
+    stiffness = (1.0 - chi) + config.solver.void_stiffness_ratio * chi
+    return cell_mean(
+        tuple(
+            tensile_energy_density_J_per_m3(s, mu * stiffness, lam * stiffness)
+            for s in strain_at_gauss_points(model.grid, u)
+        )
+    )
+
+
+def _potential(model: Model, fields: Fields, pressure_Pa):
+    """Potential for the current body; the wall current, its pressure slope and the recorded figures."""
+    problem = potential_problem(model.config, model.grid, model.defect, pressure_Pa, fields.damage)
+    phi, info = solve_potential(problem, fields.potential_V, model.solver)
+
+    def wall_current(p):
+        pressures = problem.li_pressure_Pa.at[0].set(p)
+        return interface_currents_A_per_m(phi, eqx.tree_at(lambda q: q.li_pressure_Pa, problem, pressures))[0]
+
+    current, slope = jax.value_and_grad(wall_current)(jnp.asarray(pressure_Pa, phi.dtype))
+    density = node_current_density_A_per_m2(phi, problem)
+    wetted = problem.interface_length_m[0] > 1e-3 * model.grid.cell_size_m
+    peak = jnp.max(jnp.where(wetted, density, -jnp.inf))
+    cap = li_pressure_cap_Pa(jnp.maximum(jnp.max(jnp.where(wetted, phi, -jnp.inf)), 0.0))
+    return phi, info, current, slope, _cell_voltage_V(model.grid, phi), peak, cap
+
+
+def _elasticity(model: Model, pressure_Pa, damage, start):
+    """Displacement at ``pressure_Pa``, its tangent in the pressure, the cavity's volume and compliance."""
+
+    def solve(p):
+        problem = elasticity_problem(model.config, model.grid, model.defect, p, damage)
+        u, info = solve_elasticity(problem, model.solver, start)
+        return u, (info, problem.cavity_indicator)
+
+    u, du_dp, (info, body) = jax.jvp(solve, (pressure_Pa,), (jnp.ones_like(pressure_Pa),), has_aux=True)
+    volume = model.pit_area_m2 + cavity_opening_m2(model.grid, u, body)
+    compliance = cavity_opening_m2(model.grid, du_dp, body)
+    return u, du_dp, volume, compliance, info
+
+
+class _Trial(eqx.Module):
+    """Outcome of one attempted step."""
+
+    fields: Fields
+    pressure_Pa: Float[Array, ""]
+    li_volume_m2: Float[Array, ""]
+    cavity_volume_m2: Float[Array, ""]
+    crack_tip_depth_m: Float[Array, ""]
+    max_damage: Float[Array, ""]
+    cell_voltage_V: Float[Array, ""]
+    peak_current_density_A_per_m2: Float[Array, ""]
+    current_into_defect_A_per_m: Float[Array, ""]
+    pressure_cap_Pa: Float[Array, ""]
+    staggered_converged: Bool[Array, ""]
+    staggered_iterations: Int[Array, ""]
+    solved: Int[Array, ""]
+    """0 if every solve converged, else the index in :data:`QUANTITIES` of the first that did not."""
+
+
+def _trial_step(model: Model, state: State, dt_s) -> _Trial:
+    config, grid = model.config, model.grid
+    fields, p_old = state.fields, state.pressure_Pa
+    stack = jnp.asarray(config.operating.stack_pressure_Pa, p_old.dtype)
+    phi, potential_info, current, slope, voltage, peak, cap = _potential(model, fields, p_old)
+
+    def li_volume(p):
+        return li_volume_m2(
+            p,
+            previous_volume_m2=state.li_volume_m2,
+            previous_pressure_Pa=p_old,
+            dt_s=dt_s,
+            current_A_per_m=current,
+            current_pressure_slope_A_per_m_Pa=slope,
+            stack_pressure_Pa=stack,
+            creep_coefficient_m2_per_Pa_s=config.operating.creep_outflow_m2_per_Pa_s,
+        )
+
+    damage_problem = lambda history: DamageProblem(
+        grid=grid,
+        history_J_per_m3=history,
+        fracture_energy_J_per_m2=jnp.asarray(config.material.fracture_energy_J_per_m2, p_old.dtype),
+        length_m=jnp.asarray(config.material.phase_field_length_m, p_old.dtype),
+        lower_bound=fields.damage_floor,
+        model=config.damage.model,
+        irreversibility_tolerance=config.damage.irreversibility_tolerance,
+    )
+
+    def iterate(carry):
+        k, u, d, p, history, _, failed = carry
+        u_p, du_dp, cavity, compliance, elastic_info = _elasticity(model, p, d, u)
+        p_new = balanced_pressure_Pa(
+            p,
+            li_volume_m2=li_volume(p),
+            li_volume_slope_m2_per_Pa=jax.grad(li_volume)(p),
+            cavity_volume_m2=cavity,
+            cavity_compliance_m2_per_Pa=compliance,
+            stack_pressure_Pa=stack,
+        )
+        u_new = u_p + (p_new - p) * du_dp
+        history = jnp.maximum(fields.history_J_per_m3, _tensile_energy_J_per_m3(model, u_new))
+        d_new, damage_info = solve_damage(damage_problem(history), d, model.solver)
+        change = jnp.maximum(jnp.max(jnp.abs(d_new - d)), jnp.abs(p_new - p) / jnp.maximum(p_new, stack))
+        failed = jnp.where(failed > 0, failed, jnp.where(elastic_info.converged, 0, 2))
+        failed = jnp.where(failed > 0, failed, jnp.where(damage_info.converged, 0, 3))
+        failed = jnp.where(failed > 0, failed, jnp.where(jnp.isfinite(p_new), 0, 4))
+        return k + 1, u_new, d_new, p_new, history, change, failed
+
+    def keep_iterating(carry):
+        k, _, _, _, _, change, failed = carry
+        return (
+            (change > config.damage.staggered_tolerance) & (k < config.damage.max_staggered_iterations) & (failed == 0)
+        )
+
+    failed = jnp.where(potential_info.converged & jnp.all(jnp.isfinite(phi)), 0, 1)
+    start = (
+        jnp.asarray(0),
+        fields.displacement_m,
+        fields.damage,
+        p_old,
+        fields.history_J_per_m3,
+        jnp.asarray(jnp.inf, p_old.dtype),
+    )
+    iterations, u, d, p, history, change, failed = lax.while_loop(keep_iterating, iterate, start + (failed,))
+    body = li_body(config, grid, model.defect, d).node_indicator
+    failed = jnp.where(failed > 0, failed, jnp.where(jnp.all(jnp.isfinite(u)), 0, 2))
+    failed = jnp.where(failed > 0, failed, jnp.where(jnp.all(jnp.isfinite(d)), 0, 3))
+    return _Trial(
+        fields=Fields(
+            potential_V=phi,
+            displacement_m=u,
+            damage=d,
+            damage_floor=jnp.maximum(fields.damage_floor, d),
+            history_J_per_m3=history,
+        ),
+        pressure_Pa=p,
+        li_volume_m2=li_volume(p),
+        cavity_volume_m2=model.pit_area_m2 + cavity_opening_m2(grid, u, body),
+        crack_tip_depth_m=deepest_crossing_m(grid, body),
+        max_damage=max_damage(d, model.outside_pit),
+        cell_voltage_V=voltage,
+        peak_current_density_A_per_m2=peak,
+        current_into_defect_A_per_m=current + slope * (p - p_old),
+        pressure_cap_Pa=cap,
+        staggered_converged=change <= config.damage.staggered_tolerance,
+        staggered_iterations=iterations,
+        solved=failed,
+    )
+
+
+def _crossing_time(t0, dt, before, after, level):
+    """Time at which a quantity going from ``before`` to ``after`` over the step reaches ``level``."""
+    fraction = jnp.clip((level - before) / jnp.where(after > before, after - before, 1.0), 0.0, 1.0)
+    return t0 + fraction * dt, fraction
+
+
+def _advance_one(model: Model, state: State) -> State:
+    """Attempt one step; commit it, or retry with a smaller step, or stop the run."""
+    config, h = model.config, model.grid.cell_size_m
+    t_end = config.time.t_end_s
+    dt = jnp.minimum(state.dt_s, t_end - state.time_s)
+    trial = _trial_step(model, state, dt)
+
+    pressure_scale = jnp.maximum(state.pressure_Pa, config.operating.stack_pressure_Pa)
+    pressure_change = jnp.abs(trial.pressure_Pa - state.pressure_Pa) / pressure_scale
+    advance_cells = (trial.crack_tip_depth_m - state.crack_tip_depth_m) / h
+    too_far = (advance_cells > config.time.max_crack_advance_cells) | (
+        pressure_change > 2.0 * config.time.max_pressure_change
+    )
+    at_floor = dt <= config.time.dt_min_s * (1.0 + 1e-9)
+    solved = trial.solved == 0
+    accept = solved & ((~too_far & trial.staggered_converged) | at_floor)
+    diverged = ~solved & at_floor
+
+    growth = jnp.minimum(
+        config.time.max_pressure_change / jnp.maximum(pressure_change, 1e-12),
+        config.time.max_crack_advance_cells / jnp.maximum(advance_cells, 1e-12),
+    )
+    next_dt = jnp.where(accept, dt * jnp.clip(0.8 * growth, 0.5, 2.0), 0.25 * dt)
+    next_dt = jnp.clip(next_dt, config.time.dt_min_s, config.time.dt_max_s)
+
+    time = state.time_s + dt
+    failure_depth = config.domain.thickness_m - config.domain.short_circuit_margin_m
+    fails = trial.crack_tip_depth_m >= failure_depth
+    failure_time, _ = _crossing_time(state.time_s, dt, state.crack_tip_depth_m, trial.crack_tip_depth_m, failure_depth)
+    initiates = jnp.isnan(state.initiation_time_s) & (trial.max_damage >= INITIATED)
+    initiation_time, fraction = _crossing_time(state.time_s, dt, state.max_damage, trial.max_damage, INITIATED)
+    initiation_pressure = state.pressure_Pa + fraction * (trial.pressure_Pa - state.pressure_Pa)
+    step = state.step + 1
+    status = jnp.where(
+        fails,
+        FAILED,
+        jnp.where(
+            time >= t_end * (1.0 - 1e-12), SURVIVED, jnp.where(step >= config.time.max_steps, INCOMPLETE, RUNNING)
+        ),
+    )
+    row = jnp.stack(
+        [
+            time,
+            dt,
+            trial.pressure_Pa,
+            trial.li_volume_m2,
+            trial.cavity_volume_m2,
+            trial.crack_tip_depth_m,
+            trial.max_damage,
+            trial.cell_voltage_V,
+            trial.peak_current_density_A_per_m2,
+            trial.current_into_defect_A_per_m,
+            trial.pressure_cap_Pa,
+        ]
+    ).astype(state.history.dtype)
+    committed = State(
+        time_s=time,
+        dt_s=next_dt,
+        step=step,
+        trials=state.trials + 1,
+        fields=trial.fields,
+        pressure_Pa=trial.pressure_Pa,
+        li_volume_m2=trial.li_volume_m2,
+        cavity_volume_m2=trial.cavity_volume_m2,
+        crack_tip_depth_m=trial.crack_tip_depth_m,
+        max_damage=trial.max_damage,
+        max_pressure_Pa=jnp.maximum(state.max_pressure_Pa, trial.pressure_Pa),
+        failure_time_s=jnp.where(fails, failure_time, state.failure_time_s),
+        initiation_time_s=jnp.where(initiates, initiation_time, state.initiation_time_s),
+        initiation_pressure_Pa=jnp.where(initiates, initiation_pressure, state.initiation_pressure_Pa),
+        unconverged_steps=state.unconverged_steps + jnp.where(trial.staggered_converged, 0, 1),
+        staggered_iterations=state.staggered_iterations + trial.staggered_iterations,
+        status=status,
+        diverged_quantity=state.diverged_quantity,
+        history=lax.dynamic_update_index_in_dim(state.history, row, state.step, axis=0),
+    )
+    retried = eqx.tree_at(
+        lambda s: (s.dt_s, s.trials, s.staggered_iterations, s.status, s.diverged_quantity),
+        state,
+        (
+            next_dt,
+            state.trials + 1,
+            state.staggered_iterations + trial.staggered_iterations,
+            jnp.where(diverged, DIVERGED, RUNNING),
+            jnp.where(diverged, trial.solved, 0),
+        ),
+    )
+    return jax.tree.map(lambda a, b: jnp.where(accept, a, b), committed, retried)
+
+
+def advance(model: Model, state: State, steps) -> State:
+    """Take up to ``steps`` more accepted steps, stopping early when the run ends (traceable)."""
+    target = state.step + steps
+    keep_going = lambda s: (s.status == RUNNING) & (s.step < target)
+    return lax.while_loop(keep_going, lambda s: _advance_one(model, s), state)
+
+
+def initial_state(model: Model) -> State:
+    """The cell at ``t = 0``: intact and unstrained, its pit ``fill_fraction`` full of Li (by undeformed area).
+
+    No field is solved here: the first step solves them all, so the whole run compiles once.
+    """
+    config, grid = model.config, model.grid
+    dtype = model.defect.node_indicator.dtype
+    pressure = jnp.asarray(config.operating.li_pressure_Pa, dtype)
+    damage = jnp.zeros(grid.node_shape, dtype)
+    problem = potential_problem(config, grid, model.defect, pressure, damage)
+    eta = symmetric_overpotential_V(
+        config.operating.current_density_A_per_m2,
+        config.kinetics.exchange_current_A_per_m2,
+        config.operating.temperature_K,
+    )
+    nan, zero = jnp.asarray(jnp.nan, dtype), jnp.asarray(0.0, dtype)
+    return State(
+        time_s=zero,
+        dt_s=jnp.asarray(config.time.dt_initial_s, dtype),
+        step=jnp.asarray(0),
+        trials=jnp.asarray(0),
+        fields=Fields(
+            potential_V=flat_cell_potential_V(problem, eta).astype(dtype),
+            displacement_m=jnp.zeros((2,) + grid.node_shape, dtype),
+            damage=damage,
+            damage_floor=damage,
+            history_J_per_m3=jnp.zeros(grid.shape, dtype),
+        ),
+        pressure_Pa=pressure,
+        li_volume_m2=config.geometry.fill_fraction * model.pit_area_m2,
+        cavity_volume_m2=model.pit_area_m2,
+        crack_tip_depth_m=deepest_crossing_m(grid, model.defect.node_indicator),
+        max_damage=zero,
+        max_pressure_Pa=pressure,
+        failure_time_s=nan,
+        initiation_time_s=nan,
+        initiation_pressure_Pa=nan,
+        unconverged_steps=jnp.asarray(0),
+        staggered_iterations=jnp.asarray(0),
+        status=jnp.asarray(RUNNING),
+        diverged_quantity=jnp.asarray(0),
+        history=jnp.full((config.time.max_steps, len(HISTORY_COLUMNS)), jnp.nan, dtype),
+    )
+
+
+_start = eqx.filter_jit(lambda config: (lambda model: (model, initial_state(model)))(build_model(config)))
+_advance = eqx.filter_jit(advance)
+
+
+def run(
+    config: Config,
+    *,
+    chunk_steps: int = 10,
+    on_chunk: Callable[[Model, State], None] | None = None,
+) -> tuple[Model, State]:
+    """Run the configuration to failure, ``t_end`` or divergence; returns the model and the final state.
+
+    The loop runs jitted, ``chunk_steps`` accepted steps at a time; ``on_chunk(model, state)`` is called
+    after the initial state and after every chunk (progress bars, snapshots).
+    """
+    model, state = _start(config)
+    if on_chunk is not None:
+        on_chunk(model, state)
+    steps = jnp.asarray(chunk_steps)
+    while int(state.status) == RUNNING:
+        state = _advance(model, state, steps)
+        if on_chunk is not None:
+            on_chunk(model, state)
+    return model, state
