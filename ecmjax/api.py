@@ -66,8 +66,8 @@ def _number(value: Any) -> float | None:
 def _final_fields(model: Model, state: State) -> dict[str, np.ndarray]:
     """Final fields with their units, for ``fields.npz`` and the pictures."""
     config, grid, defect, fields = model.config, model.grid, model.defect, state.fields
-    elastic = elasticity_problem(config, grid, defect, state.pressure_Pa, fields.damage)
-    potential = potential_problem(config, grid, defect, state.pressure_Pa, fields.damage)
+    elastic = elasticity_problem(config, grid, defect, state.pressure_Pa, fields.damage, fields.damage_floor)
+    potential = potential_problem(config, grid, defect, state.pressure_Pa, fields.damage, fields.damage_floor)
     stress = cell_stress_Pa(elastic, fields.displacement_m)
     xc, yc = grid.cell_centres_m()
     x, y = grid.node_coordinates_m()
@@ -184,7 +184,9 @@ def simulate(
                     "pressure_Pa": float(state.pressure_Pa),
                     "damage": np.asarray(state.fields.damage),
                     "li_body_indicator": np.asarray(
-                        li_body(model.config, model.grid, model.defect, state.fields.damage).node_indicator
+                        li_body(
+                            model.config, model.grid, model.defect, state.fields.damage, state.fields.damage_floor
+                        ).node_indicator
                     ),
                 }
             )

@@ -11,6 +11,9 @@ from .config import load_config
 from .model import build_grid, discretise_defect, elasticity_problem
 from .solver.elasticity import total_potential_energy_J_per_m
 
+CLEAN_LLZO = ("material.name=llzo", "kinetics.exchange_current_A_per_m2=50", "operating.current_density_A_per_m2=10")
+"""Overrides for garnet with a clean interface at 1 mA/cm^2 (MODEL.md section 4): it survives."""
+
 
 def pressurised_pit_system(
     n: int, crack_length_m: float = 0.0, li_pressure_Pa: float = 100e6

@@ -93,16 +93,27 @@ class LiBody(eqx.Module):
     anode_length_m: Float[Array, "nnx nny"]
 
 
-def li_body(config: Config, grid: Grid, defect: Defect, damage: Float[Array, "nnx nny"]) -> LiBody:
+def li_body(
+    config: Config,
+    grid: Grid,
+    defect: Defect,
+    damage: Float[Array, "nnx nny"],
+    joined_damage: Float[Array, "nnx nny"] | None = None,
+) -> LiBody:
     """The Li body for a damage field (nodal).
 
-    Damage joins the body where it is at least ``damage.join_threshold`` and connected to the pit through
-    such nodes: a discrete mask, with zero derivative. Its effect enters smoothly, through the damage
-    values it lets in, so the body is differentiable in the damage and in the defect's geometry.
+    Damage joins the body where ``joined_damage`` (default: ``damage``) is at least
+    ``damage.join_threshold`` and connected to the pit through such nodes: a discrete mask, with zero
+    derivative. Its effect enters smoothly, through the damage values it lets in, so the body is
+    differentiable in the damage and in the defect's geometry. The time loop passes the damage of the
+    previous step as ``joined_damage``, so that the mask cannot flip back and forth between the
+    iterations of a step (a node hovering at the threshold would otherwise keep the iteration from
+    converging).
     """
     chi = defect.node_indicator
     pit = chi >= 0.5
-    joined = connected_to(grid, pit, damage >= config.damage.join_threshold)
+    reach = damage if joined_damage is None else joined_damage
+    joined = connected_to(grid, pit, reach >= config.damage.join_threshold)
     crack = jnp.where(joined, damage, 0.0)
     body = 1.0 - (1.0 - chi) * (1.0 - crack)
     crack_dx, crack_dy = nodal_gradient(grid, crack)
@@ -126,6 +137,7 @@ def potential_problem(
     defect: Defect,
     pit_pressure_Pa,
     damage: Float[Array, "nnx nny"] | None = None,
+    joined_damage: Float[Array, "nnx nny"] | None = None,
 ) -> PotentialProblem:
     """Ionic conduction in the electrolyte with Butler-Volmer on the Li body's walls and on the anode.
 
@@ -136,7 +148,7 @@ def potential_problem(
     dtype = defect.node_indicator.dtype
     scalar = lambda value: jnp.asarray(value, dtype)
     damage = _nodal_damage(grid, damage, dtype)
-    body = li_body(config, grid, defect, damage)
+    body = li_body(config, grid, defect, damage, joined_damage)
     chi = defect.cell_indicator
     intact = degradation(cell_mean(values_at_gauss_points(grid, damage)), config.damage.residual_stiffness)
     conductivity = config.material.ionic_conductivity_S_per_m * (
@@ -164,6 +176,7 @@ def elasticity_problem(
     defect: Defect,
     pit_pressure_Pa,
     damage: Float[Array, "nnx nny"] | None = None,
+    joined_damage: Float[Array, "nnx nny"] | None = None,
 ) -> ElasticityProblem:
     """Electrolyte with a soft ersatz pit and degraded cracked cells; Li pressure on the body's walls.
 
@@ -176,7 +189,7 @@ def elasticity_problem(
     dtype = defect.node_indicator.dtype
     nnx, nny = grid.node_shape
     damage = _nodal_damage(grid, damage, dtype)
-    body = li_body(config, grid, defect, damage).node_indicator
+    body = li_body(config, grid, defect, damage, joined_damage).node_indicator
     chi_cells = defect.cell_indicator
     mu, lam = lame_parameters_Pa(config.material.youngs_modulus_Pa, config.material.poisson_ratio)
     stiffness = (1.0 - chi_cells) + config.solver.void_stiffness_ratio * chi_cells

@@ -12,9 +12,11 @@ One time step (:func:`_trial_step`), MODEL.md section 3:
    rather than monolithic because each half is a convex minimisation with a robust multigrid-Newton
    solver, while the joint energy is not convex; iterating to a tolerance removes the splitting error.
 3. **Step control.** A step whose crack advances more than ``time.max_crack_advance_cells`` cells, or
-   whose pressure changes more than twice ``time.max_pressure_change`` (relative), or whose solves do not
-   converge, is retried with a quarter of the step; the next step is sized from how far this one went
-   (small while the crack runs, large while the pressure creeps up to its cap).
+   whose pressure changes more than twice ``time.max_pressure_change`` (relative), or whose staggered
+   iteration does not converge, is retried with a quarter of the step, at most twice (an unstable crack
+   jumps as far whatever the step); a step whose solves fail is retried down to ``time.dt_min_s``. The
+   next step is sized from how far this one went (small while the crack runs, large while the pressure
+   creeps up to its cap).
 
 The loop is a ``lax.while_loop`` over a fixed-shape :class:`State` (fields, scalars and a preallocated
 history table), so that it can be jitted, batched and, in later work, differentiated. :func:`simulate`
@@ -77,6 +79,9 @@ RUNNING, FAILED, SURVIVED, DIVERGED, INCOMPLETE = 0, 1, 2, 3, 4
 STATUS_NAMES = ("running", "failed", "survived", "diverged", "incomplete")
 """``incomplete``: ``time.max_steps`` steps were taken before ``time.t_end_s`` (neither survived nor failed)."""
 
+MAX_RETRIES = 2
+"""Retries of a step (each with a quarter of the time step) before it is taken despite its crack advance."""
+
 QUANTITIES = ("", "ionic potential", "displacement", "damage", "Li pressure")
 """What blew up in a diverged run, by :attr:`State.diverged_quantity`."""
 
@@ -130,6 +135,7 @@ class State(eqx.Module):
     dt_s: Float[Array, ""]
     step: Int[Array, ""]
     trials: Int[Array, ""]
+    retries: Int[Array, ""]
     fields: Fields
     pressure_Pa: Float[Array, ""]
     li_volume_m2: Float[Array, ""]
@@ -175,7 +181,7 @@ def _tensile_energy_J_per_m3(model: Model, u: Float[Array, "2 nnx nny"]) -> Floa
 
 def _potential(model: Model, fields: Fields, pressure_Pa):
     """Potential for the current body; the wall current, its pressure slope and the recorded figures."""
-    problem = potential_problem(model.config, model.grid, model.defect, pressure_Pa, fields.damage)
+    problem = potential_problem(model.config, model.grid, model.defect, pressure_Pa, fields.damage, fields.damage_floor)
     phi, info = solve_potential(problem, fields.potential_V, model.solver)
 
     def wall_current(p):
@@ -190,11 +196,11 @@ def _potential(model: Model, fields: Fields, pressure_Pa):
     return phi, info, current, slope, _cell_voltage_V(model.grid, phi), peak, cap
 
 
-def _elasticity(model: Model, pressure_Pa, damage, start):
+def _elasticity(model: Model, pressure_Pa, damage, joined_damage, start):
     """Displacement at ``pressure_Pa``, its tangent in the pressure, the cavity's volume and compliance."""
 
     def solve(p):
-        problem = elasticity_problem(model.config, model.grid, model.defect, p, damage)
+        problem = elasticity_problem(model.config, model.grid, model.defect, p, damage, joined_damage)
         u, info = solve_elasticity(problem, model.solver, start)
         return u, (info, problem.cavity_indicator)
 
@@ -253,7 +259,7 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
 
     def iterate(carry):
         k, u, d, p, history, _, failed = carry
-        u_p, du_dp, cavity, compliance, elastic_info = _elasticity(model, p, d, u)
+        u_p, du_dp, cavity, compliance, elastic_info = _elasticity(model, p, d, fields.damage_floor, u)
         p_new = balanced_pressure_Pa(
             p,
             li_volume_m2=li_volume(p),
@@ -287,7 +293,7 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
         jnp.asarray(jnp.inf, p_old.dtype),
     )
     iterations, u, d, p, history, change, failed = lax.while_loop(keep_iterating, iterate, start + (failed,))
-    body = li_body(config, grid, model.defect, d).node_indicator
+    body = li_body(config, grid, model.defect, d, fields.damage_floor).node_indicator
     failed = jnp.where(failed > 0, failed, jnp.where(jnp.all(jnp.isfinite(u)), 0, 2))
     failed = jnp.where(failed > 0, failed, jnp.where(jnp.all(jnp.isfinite(d)), 0, 3))
     return _Trial(
@@ -334,7 +340,10 @@ def _advance_one(model: Model, state: State) -> State:
     )
     at_floor = dt <= config.time.dt_min_s * (1.0 + 1e-9)
     solved = trial.solved == 0
-    accept = solved & ((~too_far & trial.staggered_converged) | at_floor)
+    # A crack that runs away (unstable growth) runs as far whatever the step: after two retries the step
+    # is taken as it is (a staggered iteration still short of its tolerance is counted, and continues
+    # into the next step).
+    accept = solved & ((~too_far & trial.staggered_converged) | at_floor | (state.retries >= MAX_RETRIES))
     diverged = ~solved & at_floor
 
     growth = jnp.minimum(
@@ -379,6 +388,7 @@ def _advance_one(model: Model, state: State) -> State:
         dt_s=next_dt,
         step=step,
         trials=state.trials + 1,
+        retries=jnp.asarray(0),
         fields=trial.fields,
         pressure_Pa=trial.pressure_Pa,
         li_volume_m2=trial.li_volume_m2,
@@ -396,11 +406,12 @@ def _advance_one(model: Model, state: State) -> State:
         history=lax.dynamic_update_index_in_dim(state.history, row, state.step, axis=0),
     )
     retried = eqx.tree_at(
-        lambda s: (s.dt_s, s.trials, s.staggered_iterations, s.status, s.diverged_quantity),
+        lambda s: (s.dt_s, s.trials, s.retries, s.staggered_iterations, s.status, s.diverged_quantity),
         state,
         (
             next_dt,
             state.trials + 1,
+            state.retries + 1,
             state.staggered_iterations + trial.staggered_iterations,
             jnp.where(diverged, DIVERGED, RUNNING),
             jnp.where(diverged, trial.solved, 0),
@@ -437,6 +448,7 @@ def initial_state(model: Model) -> State:
         dt_s=jnp.asarray(config.time.dt_initial_s, dtype),
         step=jnp.asarray(0),
         trials=jnp.asarray(0),
+        retries=jnp.asarray(0),
         fields=Fields(
             potential_V=flat_cell_potential_V(problem, eta).astype(dtype),
             displacement_m=jnp.zeros((2,) + grid.node_shape, dtype),

@@ -3,6 +3,7 @@
 import jax
 import pytest
 
+from ecmjax.cases import CLEAN_LLZO
 from ecmjax.config import load_config
 
 jax.config.update("jax_enable_x64", True)
@@ -12,6 +13,7 @@ SMALL_CASE = (
     "domain.thickness_m=3.2e-6",
     "grid.nx=32",
     "grid.ny=64",
+    *CLEAN_LLZO,
 )
 """A valid, quick configuration: h = 50 nm, the default 1 um semicircular pit, 2 x 3.2 um half-domain."""
 

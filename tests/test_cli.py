@@ -30,6 +30,9 @@ COARSE_RUN = [  # h = 0.1 um, a 5 s run of the coupled model: the Li pressure ri
     "--set", "grid.ny=32",
     "--set", "time.t_end_s=5",
     "--set", "solver.preconditioner=jacobi",
+    "--set", "material.name=llzo",
+    "--set", "kinetics.exchange_current_A_per_m2=50",
+    "--set", "operating.current_density_A_per_m2=10",
 ]  # fmt: skip
 
 

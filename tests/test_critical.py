@@ -15,6 +15,7 @@ import jax
 import pytest
 from scipy.optimize import brentq
 
+from ecmjax.cases import CLEAN_LLZO
 from ecmjax.cli import main
 from ecmjax.config import ConfigError, load_config
 from ecmjax.critical import (
@@ -104,7 +105,7 @@ def test_critical_current_gradient():
 
 
 def test_report_llzo_1um_default_cell_survives():
-    report = critical_pressure_report(load_config(), 1e-6)
+    report = critical_pressure_report(load_config(None, CLEAN_LLZO), 1e-6)
     assert report["critical_pressure_Pa"] == pytest.approx(P_C_LLZO_1UM_PA, rel=1e-12)
     assert report["critical_pressure_Pa"] == pytest.approx(503.07e6, rel=1e-5)
     assert report["critical_overpotential_V"] == pytest.approx(67.78e-3, rel=1e-4)  # 7.42 MPa per mV
@@ -124,7 +125,7 @@ def test_report_llzo_1um_default_cell_survives():
 
 def test_report_resistive_interface_cracks():
     # i0 = 1 A/m^2: 2 RT/F asinh(5) = 118.8 mV, a 0.88 GPa cap (MODEL.md 3b: ~120 mV, ~0.9 GPa).
-    report = critical_pressure_report(load_config(None, ["kinetics.exchange_current_A_per_m2=1"]), 1e-6)
+    report = critical_pressure_report(load_config(None, [*CLEAN_LLZO, "kinetics.exchange_current_A_per_m2=1"]), 1e-6)
     assert report["applied_interface_overpotential_V"] == pytest.approx(2 * THERMAL_VOLTAGE_V * math.asinh(5))
     assert report["pressure_cap_Pa"] == pytest.approx(0.8817e9, rel=1e-3)
     assert report["critical_current_density_A_per_m2"] < 10.0
@@ -134,7 +135,7 @@ def test_report_resistive_interface_cracks():
 @pytest.mark.parametrize("depth", [0.0, -1e-6, math.nan, math.inf, 6.4e-6])
 def test_report_refuses_bad_flaw_depth(depth):
     with pytest.raises(ConfigError, match=r"flaw_depth_m = .* must be > 0 and < domain.thickness_m = 6.4e-06"):
-        critical_pressure_report(load_config(), depth)
+        critical_pressure_report(load_config(None, CLEAN_LLZO), depth)
 
 
 # --- the command -----------------------------------------------------------------------------------------
@@ -142,7 +143,8 @@ def test_report_refuses_bad_flaw_depth(depth):
 
 def test_cli_llzo_prints_and_writes_json(tmp_path, capsys):
     path = tmp_path / "nested" / "critical.json"
-    assert main(["critical-pressure", "--material", "llzo", "--flaw-depth-m", "1e-6", "--json", str(path)]) == 0
+    clean = [arg for override in CLEAN_LLZO[1:] for arg in ("--set", override)]
+    assert main(["critical-pressure", "--material", "llzo", *clean, "--flaw-depth-m", "1e-6", "--json", str(path)]) == 0
     out = capsys.readouterr().out
     for fragment in ("503.1 MPa", "67.78 mV", "38.07 MPa", "1.6 mV", "cannot reach p_c", "flaw survives"):
         assert fragment in out, (fragment, out)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ecmjax.api import simulate
+from ecmjax.cases import CLEAN_LLZO
 from ecmjax.config import load_config
 from ecmjax.physics.constants import FARADAY_C_PER_MOL, LI_MOLAR_VOLUME_M3_PER_MOL
 
@@ -19,6 +20,7 @@ COARSE = (
     "grid.ny=32",
     "time.t_end_s=30",
     "solver.preconditioner=jacobi",
+    *CLEAN_LLZO,
 )
 
 

@@ -1,0 +1,42 @@
+"""MODEL.md case 8: the trends of Xu et al. on the coupled model, at modest resolution (slow).
+
+The built-in default case (Li6PS5Cl, 2 mA/cm^2 through a resistive interface, h = 0.1 um, l = 0.2 um) in
+a 12.8 um wide period, 6.4 um thick. Sources: the review in ../shared/seed/ (section 1 of MODEL.md):
+at equal depth and width a semi-sphere (semi-ellipse) outlives a pyramid (triangle); a shallow, wide
+triangle (AR 0.3) cracks along the interface, a deep, narrow one (AR 3.5) into the bulk.
+"""
+
+import pytest
+
+from ecmjax.api import simulate
+from ecmjax.config import load_config
+
+WIDE = ("domain.width_m=12.8e-6", "grid.nx=64", "time.t_end_s=600")
+
+
+def run(*overrides):
+    return simulate(load_config(None, WIDE + overrides))
+
+
+@pytest.mark.slow
+def test_semi_ellipse_outlives_the_triangle_of_equal_depth_and_width():
+    ellipse = run("geometry.shape=semi-ellipse", "geometry.aspect_ratio=1")
+    triangle = run("geometry.shape=triangle", "geometry.aspect_ratio=1")
+    print("semi-ellipse", ellipse.summary, "\ntriangle", triangle.summary)
+    assert triangle.status == "failed"
+    assert ellipse.status == "survived" or ellipse.summary["failure_time_s"] > triangle.summary["failure_time_s"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("aspect_ratio", "near_interface"),
+    [(0.3, True), (3.5, False)],
+    ids=["AR 0.3 near the interface", "AR 3.5 into the bulk"],
+)
+def test_triangle_damage_sits_where_its_aspect_ratio_says(aspect_ratio, near_interface):
+    result = run("geometry.shape=triangle", f"geometry.aspect_ratio={aspect_ratio}")
+    summary = result.summary
+    print(aspect_ratio, summary)
+    lateral, depth = summary["damage_lateral_extent_m"], summary["damage_depth_extent_m"]
+    assert lateral + depth > 0, "no damage at all"
+    assert (lateral > depth) == near_interface
