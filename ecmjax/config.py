@@ -207,7 +207,14 @@ class OperatingConfig(eqx.Module):
 
 
 class DamageConfig(eqx.Module):
-    """Phase-field fracture: the model, its numerics, and when damaged electrolyte joins the Li body."""
+    """Phase-field fracture: the model, its numerics, and when damaged electrolyte joins the Li body.
+
+    ``over_relaxation`` ``w`` sets the damage of the next staggered iteration to ``d + w (d_solved - d)``
+    (clipped to [0, 1]), the over-relaxed alternate minimisation of Farrell and Maurini (IJNME 2017);
+    the converged state is the same, only the number of iterations changes. On the default case 1.6
+    halves the staggered iterations (664 against 1368) but not the wall time (each costs more Newton
+    steps), and moves the failure time by 0.7%; hence the default 1.
+    """
 
     model: str = _choice("AT2", ("AT2", "AT1"))
     residual_stiffness: float = _number(1e-6, gt=0.0, lt=1.0)
@@ -215,6 +222,7 @@ class DamageConfig(eqx.Module):
     irreversibility_tolerance: float = _number(0.01, gt=0.0, lt=1.0)
     staggered_tolerance: float = _number(1e-2, gt=0.0, lt=1.0)
     max_staggered_iterations: int = _integer(30, ge=1)
+    over_relaxation: float = _number(1.0, ge=1.0, lt=2.0)
 
 
 class TimeConfig(eqx.Module):

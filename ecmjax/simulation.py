@@ -270,8 +270,9 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
         )
         u_new = u_p + (p_new - p) * du_dp
         history = jnp.maximum(fields.history_J_per_m3, _tensile_energy_J_per_m3(model, u_new))
-        d_new, damage_info = solve_damage(damage_problem(history), d, model.solver)
-        change = jnp.maximum(jnp.max(jnp.abs(d_new - d)), jnp.abs(p_new - p) / jnp.maximum(p_new, stack))
+        d_solved, damage_info = solve_damage(damage_problem(history), d, model.solver)
+        change = jnp.maximum(jnp.max(jnp.abs(d_solved - d)), jnp.abs(p_new - p) / jnp.maximum(p_new, stack))
+        d_new = jnp.clip(d + config.damage.over_relaxation * (d_solved - d), 0.0, jnp.maximum(d_solved, 1.0))
         failed = jnp.where(failed > 0, failed, jnp.where(elastic_info.converged, 0, 2))
         failed = jnp.where(failed > 0, failed, jnp.where(damage_info.converged, 0, 3))
         failed = jnp.where(failed > 0, failed, jnp.where(jnp.isfinite(p_new), 0, 4))

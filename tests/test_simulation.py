@@ -78,3 +78,19 @@ def test_a_solve_that_cannot_converge_stops_the_run_as_diverged():
     assert "ionic potential" in result.message and "step 1" in result.message and "t = 0 s" in result.message
     assert result.summary["n_steps"] == 0 and len(result.history["time_s"]) == 0
     assert all(np.all(np.isfinite(field)) for field in result.fields.values())
+
+
+@pytest.mark.slow
+def test_built_in_default_case_fails():
+    # MODEL.md section 3b: the default (Li6PS5Cl, i0 = 5 A/m^2, 2 mA/cm^2) has a ~45 mV driving
+    # overpotential, a Monroe-Newman cap above the pressure that cracks the sulfide from a 1 um pit: the
+    # Li-filled crack reaches the counter electrode within t_end. Measured: t_f = 40.0 s (38.6 s with
+    # ten times tighter staggered and step tolerances, 40.3 s with damage.over_relaxation = 1.6).
+    result = simulate(load_config())
+    summary = result.summary
+    assert result.status == "failed", result.message
+    assert 0 < summary["initiation_time_s"] < summary["failure_time_s"] < 3600
+    assert summary["crack_tip_depth_m"] >= 6.4e-6 - 0.5e-6
+    history = result.history  # MODEL.md case 7 along a run that cracks
+    assert np.all(history["pressure_Pa"] <= history["pressure_cap_Pa"] * (1 + 1e-9))
+    assert summary["damage_depth_extent_m"] > 10 * summary["damage_lateral_extent_m"]  # a straight crack down
