@@ -20,7 +20,7 @@ from .physics.kinetics import inverse_thermal_voltage_per_V, symmetric_overpoten
 from .references import EllipticHoleSolution, inglis_pressurised_tip_stress_Pa, inglis_tension_concentration
 from .solver.elasticity import ElasticityProblem, cavity_opening_m2, cell_stress_Pa, solve_elasticity
 from .solver.grid import Grid
-from .solver.newton import NewtonKrylov
+from .solver.newton import NewtonInfo, NewtonKrylov
 from .solver.operators import max_on_contour
 from .solver.potential import (
     PotentialProblem,
@@ -69,6 +69,46 @@ class HoleSolution:
     cells: tuple[int, int]
 
 
+def solve_quarter_plane(
+    grid: Grid,
+    far_field: EllipticHoleSolution,
+    shear_modulus_Pa,
+    lame_lambda_Pa,
+    degradation,
+    cavity_indicator,
+    pressure_Pa: float,
+) -> tuple[ElasticityProblem, jax.Array, NewtonInfo]:
+    """Elastic solve on the quarter plane ``x, y >= 0``: mirror planes on the axes, ``far_field``'s exact
+    displacement on the outer sides, ``pressure_Pa`` on the cavity. Raises if Newton does not converge.
+
+    Returns the problem, the displacement and the solver's report."""
+    x, y = (np.asarray(c) for c in grid.node_coordinates_m())
+    fixed = np.zeros((2,) + grid.node_shape, bool)
+    fixed[:, -1, :] = fixed[:, :, -1] = True
+    boundary = fixed[0].copy()
+    prescribed = np.zeros((2,) + grid.node_shape)
+    prescribed[:, boundary] = far_field.displacement_m(x[boundary], y[boundary])
+    fixed[0, 0, :] = fixed[1, :, 0] = True  # mirror planes: u_x = 0 on x = 0, u_y = 0 on y = 0
+    prescribed[0, 0, :] = prescribed[1, :, 0] = 0.0
+
+    problem = ElasticityProblem(
+        grid=grid,
+        shear_modulus_Pa=shear_modulus_Pa,
+        lame_lambda_Pa=lame_lambda_Pa,
+        degradation=degradation,
+        cavity_indicator=cavity_indicator,
+        cavity_pressure_Pa=jnp.asarray(pressure_Pa),
+        bottom_traction_Pa=jnp.zeros((2, grid.node_shape[0])),
+        top_traction_Pa=jnp.zeros((2, grid.node_shape[0])),
+        fixed=jnp.asarray(fixed),
+        prescribed_displacement_m=jnp.asarray(prescribed),
+    )
+    u, info = jax.jit(solve_elasticity)(problem, NewtonKrylov(rtol=1e-10))
+    if not bool(info.converged):
+        raise RuntimeError(f"elastic solve did not converge: relative residual {float(info.relative_residual):.2e}")
+    return problem, u, info
+
+
 def solve_elliptic_hole(
     a_m: float, b_m: float, cells_per_tip_radius: float, pressure_Pa: float = 0.0, remote_stress_Pa: float = 0.0
 ) -> HoleSolution:
@@ -86,30 +126,10 @@ def solve_elliptic_hole(
     mu, lam = lame_parameters_Pa(YOUNGS_MODULUS_PA, POISSON_RATIO)
     stiffness = (1.0 - chi_cells) + 1e-6 * chi_cells
 
-    fixed = np.zeros((2,) + grid.node_shape, bool)
-    fixed[:, -1, :] = fixed[:, :, -1] = True
     exact = EllipticHoleSolution(a_m, b_m, YOUNGS_MODULUS_PA, POISSON_RATIO, pressure_Pa, remote_stress_Pa)
-    boundary = fixed[0]
-    prescribed = np.zeros((2,) + grid.node_shape)
-    prescribed[:, boundary] = exact.displacement_m(np.asarray(x)[boundary], np.asarray(y)[boundary])
-    fixed[0, 0, :] = fixed[1, :, 0] = True  # mirror planes: u_x = 0 on x = 0, u_y = 0 on y = 0
-    prescribed[0, 0, :] = prescribed[1, :, 0] = 0.0
-
-    problem = ElasticityProblem(
-        grid=grid,
-        shear_modulus_Pa=mu * stiffness,
-        lame_lambda_Pa=lam * stiffness,
-        degradation=jnp.ones(shape),
-        cavity_indicator=chi,
-        cavity_pressure_Pa=jnp.asarray(pressure_Pa),
-        bottom_traction_Pa=jnp.zeros((2, grid.node_shape[0])),
-        top_traction_Pa=jnp.zeros((2, grid.node_shape[0])),
-        fixed=jnp.asarray(fixed),
-        prescribed_displacement_m=jnp.asarray(prescribed),
+    problem, u, info = solve_quarter_plane(
+        grid, exact, mu * stiffness, lam * stiffness, jnp.ones(shape), chi, pressure_Pa
     )
-    u, info = jax.jit(solve_elasticity)(problem, NewtonKrylov(rtol=1e-10))
-    if not bool(info.converged):
-        raise RuntimeError(f"elastic solve did not converge: relative residual {float(info.relative_residual):.2e}")
     hoop = cell_stress_Pa(problem, u, solid=True).hoop_Pa(xc, yc)
     return HoleSolution(
         wall_hoop_stress_Pa=float(max_on_contour(hoop, chi_cells)),

@@ -67,11 +67,10 @@ import numpy as np
 from .physics.elasticity import degradation, lame_parameters_Pa
 from .physics.fracture import plane_strain_modulus_Pa, sneddon_half_opening_m, sneddon_volume_m2
 from .references import EllipticHoleSolution
-from .solver.elasticity import ElasticityProblem, cavity_opening_m2, solve_elasticity
+from .solver.elasticity import cavity_opening_m2
 from .solver.grid import Grid
-from .solver.newton import NewtonKrylov
 from .solver.operators import cell_mean, gradient_at_gauss_points, values_at_gauss_points
-from .validation import CaseResult
+from .validation import CaseResult, solve_quarter_plane
 
 YOUNGS_MODULUS_PA = 150e9
 POISSON_RATIO = 0.26
@@ -172,31 +171,9 @@ def solve_sneddon_crack(
 
     # The sharp crack is the elliptic hole with b = 0 (Muskhelishvili's slit; equal to Westergaard's
     # pressurised-crack field), whose displacement the far sides carry.
-    x, y = (np.asarray(c) for c in grid.node_coordinates_m())
-    fixed = np.zeros((2,) + grid.node_shape, bool)
-    fixed[:, -1, :] = fixed[:, :, -1] = True
-    boundary = fixed[0].copy()
-    prescribed = np.zeros((2,) + grid.node_shape)
     far = EllipticHoleSolution(a_eff, 0.0, YOUNGS_MODULUS_PA, POISSON_RATIO, pressure_Pa=PRESSURE_PA)
-    prescribed[:, boundary] = far.displacement_m(x[boundary], y[boundary])
-    fixed[0, 0, :] = fixed[1, :, 0] = True  # mirror planes: u_x = 0 on x = 0, u_y = 0 on y = 0
-    prescribed[0, 0, :] = prescribed[1, :, 0] = 0.0
-
-    problem = ElasticityProblem(
-        grid=grid,
-        shear_modulus_Pa=jnp.full(grid.shape, mu),
-        lame_lambda_Pa=jnp.full(grid.shape, lam),
-        degradation=g,
-        cavity_indicator=damage,
-        cavity_pressure_Pa=jnp.asarray(PRESSURE_PA),
-        bottom_traction_Pa=jnp.zeros((2, grid.node_shape[0])),
-        top_traction_Pa=jnp.zeros((2, grid.node_shape[0])),
-        fixed=jnp.asarray(fixed),
-        prescribed_displacement_m=jnp.asarray(prescribed),
-    )
-    u, info = jax.jit(solve_elasticity)(problem, NewtonKrylov(rtol=1e-10))
-    if not bool(info.converged):
-        raise RuntimeError(f"elastic solve did not converge: relative residual {float(info.relative_residual):.2e}")
+    shape = grid.shape
+    _, u, info = solve_quarter_plane(grid, far, jnp.full(shape, mu), jnp.full(shape, lam), g, damage, PRESSURE_PA)
     profile_x, opening = opening_profile_m(grid, u, damage)
     return CrackSolution(
         volume_m2=4.0 * float(cavity_opening_m2(grid, u, damage)),
