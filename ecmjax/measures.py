@@ -8,26 +8,50 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
+from .solver.connectivity import connected_to
 from .solver.grid import Grid
 
 DAMAGED = 0.5
 """Damage above which a node counts as cracked for the extents and the mean depth."""
 INITIATED = 0.95
 """Damage at which a crack has initiated (MODEL.md section 3)."""
+LOCALISED = 0.9
+"""Damage of a crack's core, for its tip. The optimal AT2 profile ``exp(-|x|/l)`` is above it within
+``0.1 l`` of the crack line, while unlocalised damage stays near 0.5 (a shallow pit's diffuse band); it sits
+below :data:`INITIATED` because where two cracks merge the discrete profile dips (to 0.94 in the default
+case) and the penalty's irreversibility tolerance lets ``d`` fall 0.01 below its past maximum."""
 
 
 def deepest_crossing_m(grid: Grid, indicator: Float[Array, "nnx nny"], level: float = 0.5) -> Float[Array, ""]:
     """Deepest ``y`` where ``indicator`` falls through ``level`` going into the electrolyte.
 
-    Linear interpolation between nodes of a column, so it moves continuously as the body grows; the
-    origin's ``y`` if the indicator is below ``level`` everywhere.
+    Linear interpolation between nodes of a column, so it moves continuously as the body grows; the far
+    side's ``y`` where a column is at or above ``level`` on its last node (it has crossed); the origin's
+    ``y`` if the indicator is below ``level`` everywhere.
     """
     _, y = grid.node_coordinates_m()
     upper, lower = indicator[:, :-1], indicator[:, 1:]
     falls = (upper >= level) & (lower < level)
     fraction = (upper - level) / jnp.where(falls, upper - lower, 1.0)
-    depth = y[:, :-1] + fraction * grid.cell_size_m
-    return jnp.max(jnp.where(falls, depth, grid.origin_m[1]))
+    depth = jnp.where(falls, y[:, :-1] + fraction * grid.cell_size_m, grid.origin_m[1])
+    crossed = jnp.where(indicator[:, -1] >= level, y[:, -1], grid.origin_m[1])
+    return jnp.maximum(jnp.max(depth), jnp.max(crossed))
+
+
+def crack_tip_depth_m(
+    grid: Grid, pit_indicator: Float[Array, "nnx nny"], damage: Float[Array, "nnx nny"]
+) -> Float[Array, ""]:
+    """Deepest ``y`` reached by the localised crack: ``d >= LOCALISED`` connected to the pit.
+
+    Diffuse damage (a broad band at ``d ~ 0.5`` that has not localised) is no crack and holds no
+    filament, so it must not count towards a short circuit. The crack is the pit together with the
+    nodes of ``max(chi_pit, d) >= LOCALISED`` joined to it; its tip is where that field falls through
+    ``LOCALISED`` below the connected set, interpolated between nodes so that it moves continuously.
+    Pass the running maximum of the damage, so that the tip of an irreversible crack never recedes.
+    """
+    solid = jnp.maximum(pit_indicator, damage)
+    connected = connected_to(grid, pit_indicator >= 0.5, solid >= LOCALISED)
+    return deepest_crossing_m(grid, jnp.where(connected | (solid < LOCALISED), solid, 0.0), LOCALISED)
 
 
 def max_damage(damage: Float[Array, "nnx nny"], outside: Bool[Array, "nnx nny"]) -> Float[Array, ""]:

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from .config import Config
 from .io import save_figure
+from .measures import LOCALISED
 
 __all__ = ["ZOOM_DEPTHS", "plot_initial_state", "plot_run", "plot_sweep"]
 
@@ -261,7 +262,7 @@ def _history_figure(result: Any, config: Config, out_dir: Path) -> Path:
     top.plot(t, history["pressure_cap_Pa"] / 1e6, "--", label="Monroe-Newman cap F max(phi) / Omega")
     top.set_ylabel("pressure (MPa)")
     top.legend(fontsize=8)
-    bottom.plot(t, history["crack_tip_depth_m"] * _UM, label="deepest point of the Li body")
+    bottom.plot(t, history["crack_tip_depth_m"] * _UM, label=f"tip of the localised crack (d >= {LOCALISED})")
     bottom.axhline(
         (config.domain.thickness_m - config.domain.short_circuit_margin_m) * _UM,
         color="k",

@@ -69,7 +69,7 @@ class HoleSolution:
     cells: tuple[int, int]
 
 
-def solve_quarter_plane(
+def quarter_plane_problem(
     grid: Grid,
     far_field: EllipticHoleSolution,
     shear_modulus_Pa,
@@ -77,11 +77,10 @@ def solve_quarter_plane(
     degradation,
     cavity_indicator,
     pressure_Pa: float,
-) -> tuple[ElasticityProblem, jax.Array, NewtonInfo]:
-    """Elastic solve on the quarter plane ``x, y >= 0``: mirror planes on the axes, ``far_field``'s exact
-    displacement on the outer sides, ``pressure_Pa`` on the cavity. Raises if Newton does not converge.
-
-    Returns the problem, the displacement and the solver's report."""
+) -> ElasticityProblem:
+    """Elastic problem on the quarter plane ``x, y >= 0``: mirror planes on the axes (``u_x = 0`` on
+    ``x = 0``, ``u_y = 0`` on ``y = 0``), ``far_field``'s exact displacement on the outer sides,
+    ``pressure_Pa`` on the cavity."""
     x, y = (np.asarray(c) for c in grid.node_coordinates_m())
     fixed = np.zeros((2,) + grid.node_shape, bool)
     fixed[:, -1, :] = fixed[:, :, -1] = True
@@ -90,8 +89,7 @@ def solve_quarter_plane(
     prescribed[:, boundary] = far_field.displacement_m(x[boundary], y[boundary])
     fixed[0, 0, :] = fixed[1, :, 0] = True  # mirror planes: u_x = 0 on x = 0, u_y = 0 on y = 0
     prescribed[0, 0, :] = prescribed[1, :, 0] = 0.0
-
-    problem = ElasticityProblem(
+    return ElasticityProblem(
         grid=grid,
         shear_modulus_Pa=shear_modulus_Pa,
         lame_lambda_Pa=lame_lambda_Pa,
@@ -103,10 +101,16 @@ def solve_quarter_plane(
         fixed=jnp.asarray(fixed),
         prescribed_displacement_m=jnp.asarray(prescribed),
     )
+
+
+def solve_quarter_plane(problem: ElasticityProblem) -> tuple[jax.Array, NewtonInfo]:
+    """Elastic solve of a :func:`quarter_plane_problem`: the displacement and the solver's report.
+
+    Raises if Newton does not converge."""
     u, info = jax.jit(solve_elasticity)(problem, NewtonKrylov(rtol=1e-10))
     if not bool(info.converged):
         raise RuntimeError(f"elastic solve did not converge: relative residual {float(info.relative_residual):.2e}")
-    return problem, u, info
+    return u, info
 
 
 def solve_elliptic_hole(
@@ -127,9 +131,8 @@ def solve_elliptic_hole(
     stiffness = (1.0 - chi_cells) + 1e-6 * chi_cells
 
     exact = EllipticHoleSolution(a_m, b_m, YOUNGS_MODULUS_PA, POISSON_RATIO, pressure_Pa, remote_stress_Pa)
-    problem, u, info = solve_quarter_plane(
-        grid, exact, mu * stiffness, lam * stiffness, jnp.ones(shape), chi, pressure_Pa
-    )
+    problem = quarter_plane_problem(grid, exact, mu * stiffness, lam * stiffness, jnp.ones(shape), chi, pressure_Pa)
+    u, info = solve_quarter_plane(problem)
     hoop = cell_stress_Pa(problem, u, solid=True).hoop_Pa(xc, yc)
     return HoleSolution(
         wall_hoop_stress_Pa=float(max_on_contour(hoop, chi_cells)),
@@ -314,6 +317,12 @@ def _crack_cases() -> list[CaseResult]:
     return crack_cases()
 
 
+def _griffith_cases() -> list[CaseResult]:
+    from .validation_griffith import griffith_cases  # imports this module: load it late
+
+    return griffith_cases()
+
+
 def run_cases(progress: Callable[[str], None] | None = None) -> list[CaseResult]:
     """Every validation case, in order; ``progress`` is told the name of each group as it starts."""
     rows = []
@@ -322,6 +331,7 @@ def run_cases(progress: Callable[[str], None] | None = None) -> list[CaseResult]
         ("elasticity", elasticity_cases),
         ("grid convergence", convergence_cases),
         ("pressurised phase-field crack", _crack_cases),
+        ("Griffith critical pressure", _griffith_cases),
     ):
         if progress is not None:
             progress(name)

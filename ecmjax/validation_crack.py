@@ -63,6 +63,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array, Float
 
 from .physics.elasticity import degradation, lame_parameters_Pa
 from .physics.fracture import plane_strain_modulus_Pa, sneddon_half_opening_m, sneddon_volume_m2
@@ -70,7 +71,7 @@ from .references import EllipticHoleSolution
 from .solver.elasticity import cavity_opening_m2
 from .solver.grid import Grid
 from .solver.operators import cell_mean, gradient_at_gauss_points, values_at_gauss_points
-from .validation import CaseResult, solve_quarter_plane
+from .validation import CaseResult, quarter_plane_problem, solve_quarter_plane
 
 YOUNGS_MODULUS_PA = 150e9
 POISSON_RATIO = 0.26
@@ -112,6 +113,11 @@ def crack_damage(grid: Grid, half_length_m: float, length_m: float, core_cells: 
     x, y = grid.node_coordinates_m()
     dist = jnp.hypot(jnp.maximum(x - half_length_m, 0.0), jnp.maximum(y - core_cells * grid.cell_size_m, 0.0))
     return jnp.exp(-dist / length_m)
+
+
+def cell_degradation(grid: Grid, damage: Float[Array, "nnx nny"]) -> Float[Array, "nx ny"]:
+    """``g(d) = (1 - d)^2 + k_res`` per cell: the mean over its four Gauss points (as the model does)."""
+    return cell_mean(tuple(degradation(d, RESIDUAL_STIFFNESS) for d in values_at_gauss_points(grid, damage)))
 
 
 def opening_profile_m(grid: Grid, u: jax.Array, damage: jax.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -165,7 +171,7 @@ def solve_sneddon_crack(
     n = round(box_ratio * half_length_m / h)
     grid = Grid((n, n), jnp.asarray(h))
     damage = crack_damage(grid, half_length_m, length, core_cells)
-    g = cell_mean(tuple(degradation(d, RESIDUAL_STIFFNESS) for d in values_at_gauss_points(grid, damage)))
+    g = cell_degradation(grid, damage)
     mu, lam = lame_parameters_Pa(YOUNGS_MODULUS_PA, POISSON_RATIO)
     a_eff = effective_half_length_m(half_length_m, length, h)
 
@@ -173,7 +179,8 @@ def solve_sneddon_crack(
     # pressurised-crack field), whose displacement the far sides carry.
     far = EllipticHoleSolution(a_eff, 0.0, YOUNGS_MODULUS_PA, POISSON_RATIO, pressure_Pa=PRESSURE_PA)
     shape = grid.shape
-    _, u, info = solve_quarter_plane(grid, far, jnp.full(shape, mu), jnp.full(shape, lam), g, damage, PRESSURE_PA)
+    problem = quarter_plane_problem(grid, far, jnp.full(shape, mu), jnp.full(shape, lam), g, damage, PRESSURE_PA)
+    u, info = solve_quarter_plane(problem)
     profile_x, opening = opening_profile_m(grid, u, damage)
     return CrackSolution(
         volume_m2=4.0 * float(cavity_opening_m2(grid, u, damage)),
