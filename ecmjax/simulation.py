@@ -44,15 +44,14 @@ from .model import (
     newton_settings,
     potential_problem,
 )
-from .physics.elasticity import lame_parameters_Pa, tensile_energy_density_J_per_m3
+from .physics.elasticity import lame_parameters_Pa
 from .physics.kinetics import li_pressure_cap_Pa, symmetric_overpotential_V
 from .physics.li_body import balanced_pressure_Pa, li_volume_m2
 from .precision import resolve_dtype
 from .solver.damage import DamageProblem, solve_damage
-from .solver.elasticity import cavity_opening_m2, solve_elasticity, strain_at_gauss_points
+from .solver.elasticity import cavity_opening_m2, cell_tensile_energy_J_per_m3, solve_elasticity
 from .solver.grid import Grid
 from .solver.newton import NewtonKrylov
-from .solver.operators import cell_mean
 from .solver.potential import (
     flat_cell_potential_V,
     interface_currents_A_per_m,
@@ -172,12 +171,7 @@ def _tensile_energy_J_per_m3(model: Model, u: Float[Array, "2 nnx nny"]) -> Floa
     config, chi = model.config, model.defect.cell_indicator
     mu, lam = lame_parameters_Pa(config.material.youngs_modulus_Pa, config.material.poisson_ratio)
     stiffness = (1.0 - chi) + config.solver.void_stiffness_ratio * chi
-    return cell_mean(
-        tuple(
-            tensile_energy_density_J_per_m3(s, mu * stiffness, lam * stiffness)
-            for s in strain_at_gauss_points(model.grid, u)
-        )
-    )
+    return cell_tensile_energy_J_per_m3(model.grid, u, mu * stiffness, lam * stiffness)
 
 
 def _potential(model: Model, fields: Fields, pressure_Pa):

@@ -52,7 +52,7 @@ import numpy as np
 from jax import lax
 from jaxtyping import Array, Float
 
-from .physics.elasticity import lame_parameters_Pa, tensile_energy_density_J_per_m3
+from .physics.elasticity import lame_parameters_Pa
 from .physics.fracture import (
     at2_effective_fracture_energy_J_per_m2,
     griffith_critical_pressure_Pa,
@@ -62,10 +62,9 @@ from .physics.fracture import (
 from .physics.materials import llzo
 from .references import EllipticHoleSolution
 from .solver.damage import DamageProblem, damage_energy_J_per_m
-from .solver.elasticity import ElasticityProblem, cavity_opening_m2, solve_elasticity, strain_at_gauss_points
+from .solver.elasticity import ElasticityProblem, cavity_opening_m2, cell_tensile_energy_J_per_m3, solve_elasticity
 from .solver.grid import Grid
 from .solver.newton import NewtonKrylov, minimise
-from .solver.operators import cell_mean
 from .validation import CaseResult, quarter_plane_problem
 from .validation_crack import (
     HALF_LENGTH_M,
@@ -156,7 +155,7 @@ def tip_position_m(grid: Grid, damage: Float[Array, "nnx nny"], level: float = T
 def tensile_energy_J_per_m3(grid: Grid, u: Float[Array, "2 nnx nny"]) -> Float[Array, "nx ny"]:
     """``psi+`` of the undegraded electrolyte per cell (mean of its Gauss points): what drives damage."""
     mu, lam = lame_parameters_Pa(YOUNGS_MODULUS_PA, POISSON_RATIO)
-    return cell_mean(tuple(tensile_energy_density_J_per_m3(s, mu, lam) for s in strain_at_gauss_points(grid, u)))
+    return cell_tensile_energy_J_per_m3(grid, u, mu, lam)
 
 
 class _Equilibrium(eqx.Module):

@@ -15,7 +15,13 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
-from ..physics.elasticity import Strain, Stress, strain_energy_density_J_per_m3, stress_Pa
+from ..physics.elasticity import (
+    Strain,
+    Stress,
+    strain_energy_density_J_per_m3,
+    stress_Pa,
+    tensile_energy_density_J_per_m3,
+)
 from .grid import Grid
 from .newton import NewtonInfo, NewtonKrylov, minimise
 from .operators import cell_mean, gradient_at_gauss_points, integrate_gauss, values_at_gauss_points
@@ -51,6 +57,18 @@ def strain_at_gauss_points(grid: Grid, u: Float[Array, "2 nnx nny"]) -> list[Str
     """Small strain at the four Gauss points of every cell."""
     du_dx, du_dy = gradient_at_gauss_points(grid, u)
     return [Strain(xx=gx[0], yy=gy[1], xy=0.5 * (gy[0] + gx[1])) for gx, gy in zip(du_dx, du_dy, strict=True)]
+
+
+def cell_tensile_energy_J_per_m3(
+    grid: Grid, u: Float[Array, "2 nnx nny"], shear_modulus_Pa, lame_lambda_Pa
+) -> Float[Array, "nx ny"]:
+    """Undegraded tensile energy ``psi+`` per cell, the mean over its four Gauss points: what drives damage."""
+    return cell_mean(
+        tuple(
+            tensile_energy_density_J_per_m3(strain, shear_modulus_Pa, lame_lambda_Pa)
+            for strain in strain_at_gauss_points(grid, u)
+        )
+    )
 
 
 def cavity_opening_m2(grid: Grid, u: Float[Array, "2 nnx nny"], indicator: Float[Array, "nnx nny"]) -> Float[Array, ""]:
