@@ -209,11 +209,13 @@ class OperatingConfig(eqx.Module):
 class DamageConfig(eqx.Module):
     """Phase-field fracture: the model, its numerics, and when damaged electrolyte joins the Li body.
 
-    ``over_relaxation`` ``w`` sets the damage of the next staggered iteration to ``d + w (d_solved - d)``
-    (clipped to [0, 1]), the over-relaxed alternate minimisation of Farrell and Maurini (IJNME 2017);
-    the converged state is the same, only the number of iterations changes. On the default case 1.6
-    halves the staggered iterations (664 against 1368) but not the wall time (each costs more Newton
-    steps), and moves the failure time by 0.7%; hence the default 1.
+    The staggered iteration's damage image is ``d + w (d_solved - d)`` (``w = over_relaxation``: the
+    over-relaxed alternate minimisation of Farrell and Maurini, IJNME 2017), which Anderson mixing over
+    the last ``anderson_depth`` iterates then accelerates (0: no mixing), clipped to [0, 1]; the
+    converged state is the same, only the number of iterations changes. On the default case, Anderson
+    depth 5 with ``w = 1`` needs 431 staggered iterations in 87 trials against 873 in 101 unmixed
+    (wall 52 s against 73 s on 2 cores, ``scripts/bench_coupled.py``; failure time 39.95 s against
+    40.02 s).
     """
 
     model: str = _choice("AT2", ("AT2", "AT1"))
@@ -223,6 +225,7 @@ class DamageConfig(eqx.Module):
     staggered_tolerance: float = _number(1e-2, gt=0.0, lt=1.0)
     max_staggered_iterations: int = _integer(30, ge=1)
     over_relaxation: float = _number(1.0, ge=1.0, lt=2.0)
+    anderson_depth: int = _integer(5, ge=0)
 
 
 class TimeConfig(eqx.Module):

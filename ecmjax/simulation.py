@@ -5,18 +5,21 @@ One time step (:func:`_trial_step`), MODEL.md section 3:
 1. **Potential.** The ionic potential with Butler-Volmer on the Li body's walls (at the body's pressure)
    and on the flat anode (at the stack pressure), for the body and the pressure at the start of the step.
    It gives the plating current into the body, ``I``, and its slope in the pressure, ``dI/dp``.
-2. **Staggered mechanics.** Alternate, to ``damage.staggered_tolerance`` in damage and relative pressure:
+2. **Staggered mechanics.** Alternate, to ``damage.staggered_tolerance`` in damage, relative pressure and
+   relative elastic residual:
    elasticity with the Li pressure on the body's walls (its tangent in ``p`` comes with it, one more
    linear solve); the pressure at which the Li fills the cavity (:mod:`ecmjax.physics.li_body`, backward
    Euler in the plating); the history ``H = max psi+``; the damage (AT2 or AT1, irreversible). Staggered
    rather than monolithic because each half is a convex minimisation with a robust multigrid-Newton
    solver, while the joint energy is not convex; iterating to a tolerance removes the splitting error.
+   While a crack runs the iteration contracts by only a few percent per pass, so the damage iterates
+   are Anderson-accelerated (:mod:`ecmjax.solver.anderson`, ``damage.anderson_depth``).
 3. **Step control.** A step whose crack advances more than ``time.max_crack_advance_cells`` cells, or
    whose pressure changes more than twice ``time.max_pressure_change`` (relative), or whose staggered
-   iteration does not converge, is retried with a quarter of the step, at most twice (an unstable crack
-   jumps as far whatever the step); a step whose solves fail is retried down to ``time.dt_min_s``. The
-   next step is sized from how far this one went (small while the crack runs, large while the pressure
-   creeps up to its cap).
+   iteration does not converge, is retried with a quarter of the step, once (an unstable crack jumps
+   as far whatever the step: the steps of the jump are then taken as they come, each a quarter of the
+   last); a step whose solves fail is retried down to ``time.dt_min_s``. The next step is sized from
+   how far this one went (small while the crack runs, large while the pressure creeps up to its cap).
 
 The loop is a ``lax.while_loop`` over a fixed-shape :class:`State` (fields, scalars and a preallocated
 history table), so that it can be jitted, batched and, in later work, differentiated. :func:`simulate`
@@ -48,6 +51,7 @@ from .physics.elasticity import lame_parameters_Pa
 from .physics.kinetics import li_pressure_cap_Pa, symmetric_overpotential_V
 from .physics.li_body import balanced_pressure_Pa, li_volume_m2
 from .precision import resolve_dtype
+from .solver.anderson import anderson_start, anderson_step
 from .solver.damage import DamageProblem, solve_damage
 from .solver.elasticity import cavity_opening_m2, cell_tensile_energy_J_per_m3, solve_elasticity
 from .solver.grid import Grid
@@ -79,7 +83,7 @@ RUNNING, FAILED, SURVIVED, DIVERGED, INCOMPLETE = 0, 1, 2, 3, 4
 STATUS_NAMES = ("running", "failed", "survived", "diverged", "incomplete")
 """``incomplete``: ``time.max_steps`` steps were taken before ``time.t_end_s`` (neither survived nor failed)."""
 
-MAX_RETRIES = 2
+MAX_RETRIES = 1
 """Retries of a step (each with a quarter of the time step) before it is taken despite its crack advance."""
 
 QUANTITIES = ("", "ionic potential", "displacement", "damage", "Li pressure")
@@ -136,6 +140,8 @@ class State(eqx.Module):
     step: Int[Array, ""]
     trials: Int[Array, ""]
     retries: Int[Array, ""]
+    """Retries of the current step so far; left at :data:`MAX_RETRIES` after a step taken despite them, so
+    that the steps of an unstable jump are taken as they come until one is clean."""
     fields: Fields
     pressure_Pa: Float[Array, ""]
     li_volume_m2: Float[Array, ""]
@@ -197,7 +203,8 @@ def _elasticity(model: Model, pressure_Pa, damage, joined_damage, start):
 
     The split energy is piecewise quadratic, so a solve from scratch takes 3-4 Newton steps; within the
     staggered iteration, which re-solves after every damage update anyway, one step per iteration is
-    enough, and the iteration runs on until the elastic residual too is below ``solver.rtol``.
+    enough, and the iteration runs on until the elastic residual too is below
+    ``damage.staggered_tolerance`` (relative to the load).
     """
     one_step = dataclasses.replace(model.solver, max_iterations=1)
 
@@ -260,7 +267,7 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
     )
 
     def iterate(carry):
-        k, u, d, p, history, _, _, failed = carry
+        k, u, d, p, history, _, _, failed, acceleration = carry
         u_p, du_dp, cavity, compliance, elastic_info = _elasticity(model, p, d, fields.damage_floor, u)
         p_new = balanced_pressure_Pa(
             p,
@@ -274,18 +281,22 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
         history = jnp.maximum(fields.history_J_per_m3, _tensile_energy_J_per_m3(model, u_new))
         d_solved, damage_info = solve_damage(damage_problem(history), d, model.solver)
         change = jnp.maximum(jnp.max(jnp.abs(d_solved - d)), jnp.abs(p_new - p) / jnp.maximum(p_new, stack))
-        d_new = jnp.clip(d + config.damage.over_relaxation * (d_solved - d), 0.0, jnp.maximum(d_solved, 1.0))
+        d_new = d + config.damage.over_relaxation * (d_solved - d)
+        if config.damage.anderson_depth:
+            d_new, acceleration = anderson_step(acceleration, d, d_new)
+        d_new = jnp.clip(d_new, 0.0, jnp.maximum(d_solved, 1.0))
         failed = jnp.where(failed > 0, failed, jnp.where(jnp.isfinite(elastic_info.relative_residual), 0, 2))
         failed = jnp.where(failed > 0, failed, jnp.where(damage_info.converged, 0, 3))
         failed = jnp.where(failed > 0, failed, jnp.where(jnp.isfinite(p_new), 0, 4))
-        return k + 1, u_new, d_new, p_new, history, change, elastic_info.converged, failed
+        return k + 1, u_new, d_new, p_new, history, change, elastic_info.relative_residual, failed, acceleration
 
-    def converged(change, elastic_converged):
-        return (change <= config.damage.staggered_tolerance) & elastic_converged
+    def converged(change, elastic_residual):
+        tolerance = config.damage.staggered_tolerance
+        return (change <= tolerance) & (elastic_residual <= tolerance)
 
     def keep_iterating(carry):
-        k, _, _, _, _, change, elastic_converged, failed = carry
-        return ~converged(change, elastic_converged) & (k < config.damage.max_staggered_iterations) & (failed == 0)
+        k, _, _, _, _, change, elastic_residual, failed, _ = carry
+        return ~converged(change, elastic_residual) & (k < config.damage.max_staggered_iterations) & (failed == 0)
 
     failed = jnp.where(potential_info.converged & jnp.all(jnp.isfinite(phi)), 0, 1)
     start = (
@@ -295,10 +306,11 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
         p_old,
         fields.history_J_per_m3,
         jnp.asarray(jnp.inf, p_old.dtype),
-        jnp.asarray(False),
+        jnp.asarray(jnp.inf, p_old.dtype),
     )
-    iterations, u, d, p, history, change, elastic_converged, failed = lax.while_loop(
-        keep_iterating, iterate, start + (failed,)
+    acceleration = anderson_start(fields.damage, max(config.damage.anderson_depth, 1))
+    iterations, u, d, p, history, change, elastic_residual, failed, _ = lax.while_loop(
+        keep_iterating, iterate, start + (failed, acceleration)
     )
     body = li_body(config, grid, model.defect, d, fields.damage_floor).node_indicator
     damage_floor = jnp.maximum(fields.damage_floor, d)
@@ -321,7 +333,7 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
         peak_current_density_A_per_m2=peak,
         current_into_defect_A_per_m=current + slope * (p - p_old),
         pressure_cap_Pa=cap,
-        staggered_converged=converged(change, elastic_converged),
+        staggered_converged=converged(change, elastic_residual),
         staggered_iterations=iterations,
         solved=failed,
     )
@@ -348,10 +360,12 @@ def _advance_one(model: Model, state: State) -> State:
     )
     at_floor = dt <= config.time.dt_min_s * (1.0 + 1e-9)
     solved = trial.solved == 0
-    # A crack that runs away (unstable growth) runs as far whatever the step: after two retries the step
-    # is taken as it is (a staggered iteration still short of its tolerance is counted, and continues
-    # into the next step).
-    accept = solved & ((~too_far & trial.staggered_converged) | at_floor | (state.retries >= MAX_RETRIES))
+    # A crack that runs away (unstable growth) runs as far whatever the step: after a retry the step is
+    # taken as it is (a staggered iteration still short of its tolerance is counted, and continues into
+    # the next step), and so are the following steps until one is clean, each a quarter of the last:
+    # retrying them would only repeat the same jump's iterations, and the jump takes no time.
+    clean = ~too_far & trial.staggered_converged
+    accept = solved & (clean | at_floor | (state.retries >= MAX_RETRIES))
     diverged = ~solved & at_floor
 
     growth = jnp.minimum(
@@ -363,7 +377,7 @@ def _advance_one(model: Model, state: State) -> State:
     # would cost more than the step saved.
     converged_easily = trial.staggered_iterations <= config.damage.max_staggered_iterations // 2
     largest_growth = jnp.where(converged_easily, 2.0, 1.0)
-    next_dt = jnp.where(accept, dt * jnp.clip(0.8 * growth, 0.5, largest_growth), 0.25 * dt)
+    next_dt = jnp.where(accept & clean, dt * jnp.clip(0.8 * growth, 0.5, largest_growth), 0.25 * dt)
     next_dt = jnp.clip(next_dt, config.time.dt_min_s, config.time.dt_max_s)
 
     time = state.time_s + dt
@@ -401,7 +415,7 @@ def _advance_one(model: Model, state: State) -> State:
         dt_s=next_dt,
         step=step,
         trials=state.trials + 1,
-        retries=jnp.asarray(0),
+        retries=jnp.where(clean, 0, state.retries),
         fields=trial.fields,
         pressure_Pa=trial.pressure_Pa,
         li_volume_m2=trial.li_volume_m2,

@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 ecmjax run --out "$out"
-cp "$out/potential.png" docs/images/default_potential.png
-cp "$out/hoop_stress.png" docs/images/default_hoop_stress.png
+cp "$out/damage.png" docs/images/default_damage.png
+cp "$out/history.png" docs/images/default_history.png
 echo "figures refreshed from $out"

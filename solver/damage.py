@@ -16,7 +16,8 @@ implicitly.
 Irreversibility ``d >= d_prev`` (and, for AT1, ``d >= 0``, which the AT1 energy alone would violate)
 is imposed by the penalty of Gerasimov and De Lorenzis, "On penalization in variational phase-field
 models of brittle fracture", CMAME 351 (2019) 990-1026 (arXiv:1811.05334), with their optimal constant
-for a tolerance ``TOL_ir``:
+for a tolerance ``TOL_ir`` (and so is ``d <= 1`` where a pressure works on the crack,
+:func:`pressurised_damage_energy_J_per_m`):
 
     AT2: gamma = Gc / l (1 / TOL_ir^2 - 1),        AT1: gamma = Gc / l * 27 / (64 TOL_ir^2).
 
@@ -38,6 +39,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .elasticity import cavity_opening_m2
 from .grid import Grid
 from .newton import NewtonInfo, NewtonKrylov, minimise
 from .operators import gradient_at_gauss_points, integrate_gauss, values_at_gauss_points
@@ -101,16 +103,42 @@ def damage_energy_J_per_m(d: Float[Array, "nnx nny"], problem: DamageProblem) ->
     )
     surface = problem.fracture_energy_J_per_m2 / (DISSIPATION_NORMALISATION[model] * length) * surface
     violation = jnp.where(d <= problem.lower_bound, problem.lower_bound - d, 0.0)
-    penalty = 0.5 * penalty_J_per_m3(problem) * jnp.sum(grid.node_areas_m2() * violation**2)
-    return driving + surface + penalty
+    return driving + surface + _penalty_J_per_m(problem, violation)
+
+
+def _penalty_J_per_m(problem: DamageProblem, violation: Float[Array, "nnx nny"]) -> Float[Array, ""]:
+    return 0.5 * penalty_J_per_m3(problem) * jnp.sum(problem.grid.node_areas_m2() * violation**2)
+
+
+class CrackPressure(eqx.Module):
+    """A pressure working on the opening of the damage's crack at a fixed displacement (SI units)."""
+
+    displacement_m: Float[Array, "2 nnx nny"]
+    pressure_Pa: Float[Array, ""]
+
+
+def pressurised_damage_energy_J_per_m(d: Float[Array, "nnx nny"], args: tuple[DamageProblem, CrackPressure]):
+    """``Pi(d) - p V(d)``: the damage energy less the pressure's work on the crack's volume
+    ``V = -int u . grad d`` at fixed ``u``, the damage half of the total energy of Bourdin, Chukwudozie and
+    Yoshioka (2012). Its derivative in the damage is ``-p div u`` (volumetric expansion ahead of the tip
+    drives the crack); being linear in ``d``, it needs the bound ``d <= 1``, held by a penalty like the
+    irreversibility's.
+    """
+    problem, crack = args
+    opening = cavity_opening_m2(problem.grid, crack.displacement_m, d)
+    above_one = _penalty_J_per_m(problem, jnp.maximum(d - 1.0, 0.0))
+    return damage_energy_J_per_m(d, problem) - crack.pressure_Pa * opening + above_one
 
 
 def solve_damage(
     problem: DamageProblem,
     initial_damage: Float[Array, "nnx nny"],
     solver: NewtonKrylov = NewtonKrylov(),
+    crack_pressure: CrackPressure | None = None,
 ) -> tuple[Float[Array, "nnx nny"], NewtonInfo]:
     """Damage and the solver's report; differentiable in every problem leaf (implicitly).
+
+    With ``crack_pressure``, the minimiser of :func:`pressurised_damage_energy_J_per_m` instead.
 
     Newton starts from ``max(initial_damage, lower_bound)``, the side of the bound the minimiser is on.
     """
@@ -120,4 +148,6 @@ def solve_damage(
             "the multigrid preconditioner must wrap exactly when the grid does"
         )
     start = jnp.maximum(initial_damage, problem.lower_bound)
-    return minimise(damage_energy_J_per_m, start, problem, solver)
+    if crack_pressure is None:
+        return minimise(damage_energy_J_per_m, start, problem, solver)
+    return minimise(pressurised_damage_energy_J_per_m, start, (problem, crack_pressure), solver)

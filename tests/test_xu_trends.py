@@ -21,8 +21,8 @@ def run(*overrides):
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="not reproduced by the model as it stands: measured (2026-11-29) semi-ellipse AR 1 fails at 35.56 s "
-    "(initiation 16.80 s at 249 MPa), triangle AR 1 at 36.96 s (initiation 16.30 s at 258 MPa): the "
+    reason="not reproduced by the model as it stands: measured (2026-11-29) semi-ellipse AR 1 fails at 35.82 s "
+    "(initiation 17.28 s at 213 MPa), triangle AR 1 at 37.23 s (initiation 17.05 s at 222 MPa): the "
     "triangle cracks first but its crack then grows more slowly; the damage is driven by H = max psi+ "
     "alone (no pressure work, see docs/model.md)",
 )
