@@ -282,7 +282,7 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
         d_solved, damage_info = solve_damage(damage_problem(history), d, model.solver)
         change = jnp.maximum(jnp.max(jnp.abs(d_solved - d)), jnp.abs(p_new - p) / jnp.maximum(p_new, stack))
         d_new = d + config.damage.over_relaxation * (d_solved - d)
-        if config.damage.anderson_depth:
+        if acceleration is not None:
             d_new, acceleration = anderson_step(acceleration, d, d_new)
         d_new = jnp.clip(d_new, 0.0, jnp.maximum(d_solved, 1.0))
         failed = jnp.where(failed > 0, failed, jnp.where(jnp.isfinite(elastic_info.relative_residual), 0, 2))
@@ -308,7 +308,8 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
         jnp.asarray(jnp.inf, p_old.dtype),
         jnp.asarray(jnp.inf, p_old.dtype),
     )
-    acceleration = anderson_start(fields.damage, max(config.damage.anderson_depth, 1))
+    depth = config.damage.anderson_depth
+    acceleration = anderson_start(fields.damage, depth) if depth else None
     iterations, u, d, p, history, change, elastic_residual, failed, _ = lax.while_loop(
         keep_iterating, iterate, start + (failed, acceleration)
     )

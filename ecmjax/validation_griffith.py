@@ -40,7 +40,7 @@ the bound ``d <= 1`` is a penalty (:func:`ecmjax.solver.damage.pressurised_damag
 
 Measured box effect (``l = a0/10``, ``h = l/2``, with the pressure work): a quarter box of ``4.5 a0``
 instead of ``3 a0`` moves the critical pressure from 1.046 to 1.019 ``p_c`` (-2.6 %) and the pressure at
-``V = 2.0, 2.4 V_c`` by -0.8 %, -4.6 %. After growth the pressure stays 19 % (box 4.5 a0) to 25 %
+``V = 2.0, 2.4 V_c`` by -0.8 %, -4.6 %. After growth the pressure stays 19 % (box 4.5 a0) to 24 %
 (box 3 a0) above the volume law ``(2 E' Gc_eff^2 / (pi V))^(1/3)``, so that miss is not the box's.
 """
 

@@ -27,7 +27,8 @@ class AndersonState(eqx.Module):
     previous_iterate: Float[Array, " n"]
     previous_residual: Float[Array, " n"]
     count: Int[Array, ""]
-    """Differences stored since the last (re)start; only the last ``depth`` are kept."""
+    """Differences stored since the last (re)start (only the last ``depth`` are kept); -1 before the first
+    iterate."""
 
 
 def anderson_start(x: Array, depth: int) -> AndersonState:
