@@ -67,15 +67,28 @@ def _bulk_modulus_Pa(mu, lam):
     return lam + 2.0 * mu / 3.0
 
 
+def _trace_parts(strain: Strain) -> tuple[Float[Array, "..."], Float[Array, "..."]]:
+    """``<tr eps>+`` and ``<tr eps>-``, split with ``where`` rather than ``max``/``min``.
+
+    At ``tr eps = 0`` (every unstrained cell, e.g. the start of a Newton solve from ``u = 0``),
+    ``jnp.maximum`` and ``jnp.minimum`` each take half of the derivative, which gives the Hessian a
+    bulk modulus of ``K (1 + g) / 4`` there: half of ``K`` in undamaged electrolyte. ``where`` sends
+    the whole derivative to the compressive side, so an undamaged solid is exactly linear elastic.
+    """
+    trace = strain.trace
+    tensile = trace > 0
+    return jnp.where(tensile, trace, 0.0), jnp.where(tensile, 0.0, trace)
+
+
 def tensile_energy_density_J_per_m3(strain: Strain, mu, lam) -> Float[Array, "..."]:
     """``psi+``: the part of the strain energy that drives (and is degraded by) damage."""
-    positive_trace = jnp.maximum(strain.trace, 0.0)
+    positive_trace = _trace_parts(strain)[0]
     return 0.5 * _bulk_modulus_Pa(mu, lam) * positive_trace**2 + mu * strain.deviator_squared()
 
 
 def strain_energy_density_J_per_m3(strain: Strain, mu, lam, degradation_factor=1.0) -> Float[Array, "..."]:
     """``psi = g psi+ + psi-`` in J/m^3."""
-    negative_trace = jnp.minimum(strain.trace, 0.0)
+    negative_trace = _trace_parts(strain)[1]
     compressive = 0.5 * _bulk_modulus_Pa(mu, lam) * negative_trace**2
     return degradation_factor * tensile_energy_density_J_per_m3(strain, mu, lam) + compressive
 
@@ -84,7 +97,8 @@ def stress_Pa(strain: Strain, mu, lam, degradation_factor=1.0) -> Stress:
     """``sigma = d psi / d eps``: the split stress, with the plane-strain ``sigma_zz``."""
     bulk = _bulk_modulus_Pa(mu, lam)
     trace = strain.trace
-    pressure_part = bulk * (degradation_factor * jnp.maximum(trace, 0.0) + jnp.minimum(trace, 0.0))
+    positive_trace, negative_trace = _trace_parts(strain)
+    pressure_part = bulk * (degradation_factor * positive_trace + negative_trace)
     shear = 2.0 * mu * degradation_factor
     third = trace / 3.0
     return Stress(

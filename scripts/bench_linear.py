@@ -8,7 +8,10 @@ subprocess so that its peak memory is its own:
 - ``ecmjax-jacobi``: CG preconditioned by the diagonal (ecmjax before multigrid);
 - ``ecmjax-cg``: unpreconditioned CG (the naive baseline), capped at 20,000 iterations;
 - ``scipy-spsolve``: SciPy's sparse direct solver (SuperLU) on the same assembled matrix;
-- ``pyamg-sa-cg``: PyAMG smoothed aggregation (rigid-body near-null space) + CG on that matrix.
+- ``pyamg-sa-cg``: PyAMG smoothed aggregation (rigid-body near-null space) + CG on that matrix;
+- ``jax-fem``: JAX-FEM 0.0.11 on the same Q1 problem, its Newton solver with its JAX BiCGSTAB + Jacobi
+  at rtol 1e-8, assembly included, in its own venv (``scripts/setup_jaxfem.sh``; the python is
+  ``$ECMJAX_JAXFEM_PYTHON``, default ``.venv-jaxfem/bin/python``): ``scripts/jaxfem_elasticity.py``.
 
 Every contender's answer is compared with scipy's (or multigrid's where scipy is skipped). Times are
 the median of ``--repeats`` warm runs (setup + solve), with compilation or setup reported apart.
@@ -27,9 +30,13 @@ import tempfile
 import time
 from pathlib import Path
 
-CONTENDERS = ("ecmjax-multigrid", "ecmjax-jacobi", "ecmjax-cg", "scipy-spsolve", "pyamg-sa-cg")
+CONTENDERS = ("ecmjax-multigrid", "ecmjax-jacobi", "ecmjax-cg", "scipy-spsolve", "pyamg-sa-cg", "jax-fem")
 RTOL = 1e-8
 RESULTS = Path(__file__).parent / "bench_results" / "linear.json"
+JAXFEM_SCRIPT = Path(__file__).parent / "jaxfem_elasticity.py"
+JAXFEM_PYTHON = os.environ.get(
+    "ECMJAX_JAXFEM_PYTHON", str(Path(__file__).parents[1] / ".venv-jaxfem" / "bin" / "python")
+)
 
 
 def assembled(hessian, like):
@@ -55,6 +62,57 @@ def assembled(hessian, like):
                 values.append(value[keep])
     size = index.size
     return sp.csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=(size, size))
+
+
+def export_problem(n, path) -> None:
+    """Write the problem for jaxfem_elasticity.py (its docstring lists the fields).
+
+    The moduli are the Hessian of ecmjax's split strain energy at zero strain, per cell: what its
+    Hessian at ``u = 0`` applies.
+    """
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from ecmjax.cases import pressurised_pit_problem
+    from ecmjax.physics.elasticity import Strain, strain_energy_density_J_per_m3
+
+    problem = pressurised_pit_problem(n)
+    assert not problem.grid.periodic_x and not np.any(problem.prescribed_displacement_m)
+
+    def tangent(mu, lam, g):
+        psi = lambda e: strain_energy_density_J_per_m3(Strain(*e), mu, lam, g)
+        moduli = jax.hessian(psi)(jnp.zeros(3, mu.dtype))  # psi = mu eps : eps + lam/2 (tr eps)^2
+        return moduli[2, 2] / 4.0, moduli[0, 1]
+
+    shape = problem.shear_modulus_Pa.shape
+    mu, lam = jax.vmap(tangent)(
+        *(jnp.ravel(f) for f in (problem.shear_modulus_Pa, problem.lame_lambda_Pa, problem.degradation))
+    )
+    fields = ("cavity_indicator", "cavity_pressure_Pa", "bottom_traction_Pa", "top_traction_Pa", "fixed")
+    np.savez(
+        path,
+        cell_size_m=problem.grid.cell_size_m,
+        shear_modulus_Pa=np.reshape(mu, shape),
+        lame_lambda_Pa=np.reshape(lam, shape),
+        **{name: np.asarray(getattr(problem, name)) for name in fields},
+    )
+
+
+def run_jaxfem(n, repeats, solution_path) -> dict:
+    """Solve with jaxfem_elasticity.py in JAX-FEM's venv; its record (the solution goes to ``solution_path``)."""
+    if not os.path.exists(JAXFEM_PYTHON):
+        raise SystemExit(
+            f"no JAX-FEM python at {JAXFEM_PYTHON}: run scripts/setup_jaxfem.sh or set ECMJAX_JAXFEM_PYTHON"
+        )
+    with tempfile.TemporaryDirectory() as scratch:
+        problem, record = os.path.join(scratch, "problem.npz"), os.path.join(scratch, "record.json")
+        export_problem(n, problem)
+        command = [JAXFEM_PYTHON, str(JAXFEM_SCRIPT), problem, record, solution_path, "--repeats", str(repeats)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"jaxfem_elasticity.py failed:\n{done.stderr[-2000:]}")
+        return json.loads(Path(record).read_text())
 
 
 def timed(fn, repeats):
@@ -92,6 +150,11 @@ def run_contender(name: str, n: int, repeats: int, solution_path: str) -> dict:
         (x, info), timing = timed(lambda: jax.block_until_ready(compiled(rhs)), repeats)
         record.update(timing, iterations=int(info.iterations), relative_residual=float(info.relative_residual))
         x = np.asarray(x).ravel()
+    elif name == "jax-fem":
+        record.update(run_jaxfem(n, repeats, solution_path))
+        x = np.load(solution_path)
+        residual = rhs - hessian(x.reshape(like.shape))
+        record["relative_residual"] = float(np.linalg.norm(residual) / np.linalg.norm(rhs))
     else:
         matrix, b = assembled(hessian, like), np.asarray(rhs).ravel()
         if name == "scipy-spsolve":
@@ -121,7 +184,7 @@ def run_contender(name: str, n: int, repeats: int, solution_path: str) -> dict:
             record["median_s"] += record["setup_s"]  # setup + solve, as BENCHMARKS.md asks
         record["relative_residual"] = float(np.linalg.norm(b - matrix @ x) / np.linalg.norm(b))
     np.save(solution_path, x)
-    record["peak_rss_MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    record.setdefault("peak_rss_MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # JAX-FEM's is its own
     return record
 
 
@@ -132,6 +195,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--max-jacobi", type=int, default=512, help="largest N for the Jacobi-preconditioned run")
     parser.add_argument("--max-plain", type=int, default=256, help="largest N for the unpreconditioned run")
+    parser.add_argument("--max-jaxfem", type=int, default=512, help="largest N for JAX-FEM (1024^2: about 40 min)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--worker", nargs=3, metavar=("CONTENDER", "N", "SOLUTION"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -147,7 +211,11 @@ def main() -> None:
         for n in args.sizes:
             solutions = {}
             for name in args.contenders:
-                if (name == "ecmjax-jacobi" and n > args.max_jacobi) or (name == "ecmjax-cg" and n > args.max_plain):
+                if (
+                    (name == "ecmjax-jacobi" and n > args.max_jacobi)
+                    or (name == "ecmjax-cg" and n > args.max_plain)
+                    or (name == "jax-fem" and n > args.max_jaxfem)
+                ):
                     continue
                 path = os.path.join(scratch, f"{name}-{n}.npy")
                 repeats = args.repeats if n < 1024 else 1  # one 1024^2 spsolve takes minutes
