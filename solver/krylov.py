@@ -11,11 +11,11 @@ back-propagation through the iterations.
 from collections.abc import Callable
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 from jaxtyping import Array, Float, Int
+
+from .multigrid import build_hierarchy, stencil_of, v_cycle
 
 LinearMap = Callable[[Array], Array]
 
@@ -25,42 +25,6 @@ class KrylovInfo(eqx.Module):
 
     iterations: Int[Array, ""]
     relative_residual: Float[Array, ""]
-
-
-def _colours(n: int, periodic: bool) -> tuple[Int[Array, " n"], int]:
-    """Colour index of each of ``n`` nodes so that neighbours (3-point stencil) never share a colour."""
-    colour = jnp.arange(n) % 3
-    if periodic and n % 3:
-        # The wrap-around pairs the last nodes with the first: give the remainder colours of their own.
-        full = n - n % 3
-        colour = jnp.where(jnp.arange(n) < full, colour, 3 + jnp.arange(n) - full)
-        return colour, 3 + n % 3
-    return colour, 3
-
-
-def colour_probes(like: Float[Array, "c nnx nny"], periodic_x: bool) -> tuple[Array, np.ndarray]:
-    """Indicator vectors of one colour and one component each; neighbours never share a colour.
-
-    Applying a 9-point operator to a probe of component ``b`` gives, at every node, its coupling to the
-    one neighbour (or itself) of that colour: 9 to 25 probes per component read off the whole stencil.
-    """
-    n_components, nnx, nny = like.shape
-    colour_x, nx_colours = _colours(nnx, periodic_x)
-    colour_y, ny_colours = _colours(nny, False)
-    component = jnp.arange(n_components)[:, None, None]
-    probes, components = [], []
-    for cx in range(nx_colours):
-        for cy in range(ny_colours):
-            for c in range(n_components):
-                probes.append((component == c) & (colour_x[:, None] == cx) & (colour_y[None, :] == cy))
-                components.append(c)
-    return jnp.stack(probes).astype(like.dtype), np.asarray(components)
-
-
-def probe_diagonal(matvec: LinearMap, like: Float[Array, "c nnx nny"], periodic_x: bool = False) -> Array:
-    """Exact diagonal of a 9-point-stencil operator, from its products with the colour probes."""
-    probes, _ = colour_probes(like, periodic_x)
-    return jnp.sum(probes * jax.vmap(matvec)(probes), axis=0)
 
 
 def preconditioned_cg(
@@ -112,11 +76,11 @@ def solve_spd(
 ) -> tuple[Array, KrylovInfo]:
     """Solve an SPD nodal-field system, differentiable through the adjoint (same solver).
 
-    ``b`` is a nodal field ``(nnx, nny)`` or ``(components, nnx, nny)``. The preconditioner is one
-    geometric multigrid V-cycle (:mod:`ecmjax.solver.multigrid`) or Jacobi.
+    ``b`` is a nodal field ``(nnx, nny)`` or ``(components, nnx, nny)``. The operator is read off
+    ``matvec`` as its 9-point stencil (:func:`~ecmjax.solver.multigrid.stencil_of`), which CG then
+    applies: the same operator to round-off, several times cheaper than a Hessian-vector product of an
+    energy. The preconditioner is one geometric multigrid V-cycle or Jacobi.
     """
-    from .multigrid import build_hierarchy, v_cycle
-
     if preconditioner not in PRECONDITIONERS:
         raise ValueError(f"preconditioner = {preconditioner!r}: choose one of {', '.join(PRECONDITIONERS)}")
     scalar = b.ndim == 2
@@ -124,14 +88,14 @@ def solve_spd(
     def solve(operator: LinearMap, rhs: Array):
         if scalar:  # give scalar fields a component axis
             rhs, operator = rhs[None], (lambda v, op=operator: op(v[0])[None])
+        stencil = stencil_of(operator, rhs, periodic_x)
         if preconditioner == "multigrid":
-            hierarchy = build_hierarchy(operator, rhs, periodic_x)
+            hierarchy = build_hierarchy(stencil)
             precondition = lambda r: v_cycle(hierarchy, r)
         else:
-            diagonal = probe_diagonal(operator, rhs, periodic_x)
-            inverse_diagonal = jnp.where(diagonal > 0, 1.0 / jnp.where(diagonal > 0, diagonal, 1.0), 1.0)
+            inverse_diagonal = stencil.inverse_diagonal()
             precondition = lambda r: inverse_diagonal * r
-        x, info = preconditioned_cg(operator, rhs, precondition, rtol, max_iterations)
+        x, info = preconditioned_cg(stencil, rhs, precondition, rtol, max_iterations)
         return (x[0] if scalar else x), info
 
     return lax.custom_linear_solve(matvec, b, solve, symmetric=True, has_aux=True)

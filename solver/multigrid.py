@@ -23,9 +23,8 @@ from collections.abc import Callable
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
-
-from .krylov import colour_probes
+import numpy as np
+from jaxtyping import Array, Float, Int
 
 LinearMap = Callable[[Array], Array]
 
@@ -35,6 +34,42 @@ MAX_COARSEST_UNKNOWNS = 2500
 """Largest coarsest grid (unknowns) factorised densely."""
 CHEBYSHEV_DEGREE = 3
 OFFSETS = tuple((di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1))
+
+
+def _colours(n: int, periodic: bool) -> tuple[Int[Array, " n"], int]:
+    """Colour index of each of ``n`` nodes so that neighbours (3-point stencil) never share a colour."""
+    colour = jnp.arange(n) % 3
+    if periodic and n % 3:
+        # The wrap-around pairs the last nodes with the first: give the remainder colours of their own.
+        full = n - n % 3
+        colour = jnp.where(jnp.arange(n) < full, colour, 3 + jnp.arange(n) - full)
+        return colour, 3 + n % 3
+    return colour, 3
+
+
+def colour_probes(like: Float[Array, "c nnx nny"], periodic_x: bool) -> tuple[Array, np.ndarray]:
+    """Indicator vectors of one colour and one component each; neighbours never share a colour.
+
+    Applying a 9-point operator to a probe of component ``b`` gives, at every node, its coupling to the
+    one neighbour (or itself) of that colour: 9 to 25 probes per component read off the whole stencil.
+    """
+    n_components, nnx, nny = like.shape
+    colour_x, nx_colours = _colours(nnx, periodic_x)
+    colour_y, ny_colours = _colours(nny, False)
+    component = jnp.arange(n_components)[:, None, None]
+    probes, components = [], []
+    for cx in range(nx_colours):
+        for cy in range(ny_colours):
+            for c in range(n_components):
+                probes.append((component == c) & (colour_x[:, None] == cx) & (colour_y[None, :] == cy))
+                components.append(c)
+    return jnp.stack(probes).astype(like.dtype), np.asarray(components)
+
+
+def probe_diagonal(matvec: LinearMap, like: Float[Array, "c nnx nny"], periodic_x: bool = False) -> Array:
+    """Exact diagonal of a 9-point-stencil operator, from its products with the colour probes."""
+    probes, _ = colour_probes(like, periodic_x)
+    return jnp.sum(probes * jax.vmap(matvec)(probes), axis=0)
 
 
 def neighbour(field: Float[Array, "*c nnx nny"], di: int, dj: int, periodic_x: bool) -> Array:
@@ -79,27 +114,28 @@ class Stencil(eqx.Module):
         centre = OFFSETS.index((0, 0))
         return jnp.einsum("aaij->aij", self.coefficients[:, :, centre])
 
+    def inverse_diagonal(self) -> Float[Array, "c nnx nny"]:
+        """``1 / diagonal``, zero where the diagonal is not positive (no SPD row has one)."""
+        diagonal = self.diagonal()
+        return jnp.where(diagonal > 0, 1.0 / jnp.where(diagonal > 0, diagonal, 1.0), 0.0)
+
 
 def stencil_of(matvec: LinearMap, like: Float[Array, "c nnx nny"], periodic_x: bool) -> Stencil:
     """Read a 9-point operator off coloured probes: each neighbour of a node has its own colour.
 
     The response of a probe of component ``b`` at a node is its coupling to the one neighbour of that
-    colour, so every (node, offset) coefficient is the response masked by the shifted colour. Probes are
-    applied one at a time (a scan), which keeps memory at a few fields whatever their number.
+    colour, so every (node, offset) coefficient is the response masked by the shifted colour. The
+    probes' products are taken one after another (``lax.map``): memory stays at the responses, not at
+    the intermediate fields of as many products.
     """
     probes, components = colour_probes(like, periodic_x)
+    responses = jax.lax.map(matvec, probes)
     columns = []
     for b in range(like.shape[0]):
-        masks = probes[components == b]
-
-        def accumulate(column, probe, b=b):
-            response = matvec(probe)
-            colour = probe[b]
-            shifted = jnp.stack([neighbour(colour, di, dj, periodic_x) for di, dj in OFFSETS])
-            return column + response[:, None] * shifted[None], None
-
-        empty = jnp.zeros((like.shape[0], len(OFFSETS)) + like.shape[1:], like.dtype)
-        columns.append(jax.lax.scan(accumulate, empty, masks)[0])
+        mine = np.flatnonzero(components == b)
+        colours = probes[mine, b]
+        shifted = jnp.stack([neighbour(colours, di, dj, periodic_x) for di, dj in OFFSETS], axis=1)
+        columns.append(jnp.einsum("pamn,pkmn->akmn", responses[mine], shifted))
     return Stencil(jnp.stack(columns, axis=1), periodic_x)  # (a, b, 9, nnx, nny)
 
 
@@ -175,8 +211,7 @@ def _eigenvalue_bound(operator: Stencil, inverse_diagonal: Array) -> Float[Array
 
 
 def _level(operator: Stencil) -> Level:
-    diagonal = operator.diagonal()
-    inverse_diagonal = jnp.where(diagonal > 0, 1.0 / jnp.where(diagonal > 0, diagonal, 1.0), 0.0)
+    inverse_diagonal = operator.inverse_diagonal()
     return Level(operator, inverse_diagonal, _eigenvalue_bound(operator, inverse_diagonal))
 
 
@@ -196,9 +231,10 @@ def levels_for(node_shape: tuple[int, int], n_components: int, periodic_x: bool)
     return count
 
 
-def build_hierarchy(matvec: LinearMap, like: Float[Array, "c nnx nny"], periodic_x: bool) -> Hierarchy:
-    """Galerkin hierarchy of a 9-point SPD operator, from its matrix-vector product alone."""
-    operator = stencil_of(matvec, like, periodic_x)
+def build_hierarchy(operator: Stencil) -> Hierarchy:
+    """Galerkin hierarchy of a 9-point SPD operator (from :func:`stencil_of`)."""
+    periodic_x = operator.periodic_x
+    like = operator.coefficients[:, 0, 0]  # (c, nnx, nny)
     levels = []
     for _ in range(levels_for(like.shape[-2:], like.shape[0], periodic_x)):
         level = _level(operator)

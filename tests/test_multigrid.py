@@ -52,7 +52,7 @@ def test_v_cycle_is_symmetric_positive_definite():
     x, y = grid.cell_centres_m()
     conductivity = jnp.where((x - 0.5) ** 2 + (y - 0.3) ** 2 < 0.04, 1e-6, 1.0)
     operator, like = poisson_operator(grid, conductivity)
-    hierarchy = build_hierarchy(operator, like, False)
+    hierarchy = build_hierarchy(stencil_of(operator, like, False))
     u, w = (jnp.asarray(RNG.standard_normal(like.shape)) for _ in range(2))
     vu, vw = v_cycle(hierarchy, u), v_cycle(hierarchy, w)
     assert float(jnp.sum(vu * w)) == pytest.approx(float(jnp.sum(u * vw)), rel=1e-10)
