@@ -213,8 +213,8 @@ class DamageConfig(eqx.Module):
     over-relaxed alternate minimisation of Farrell and Maurini, IJNME 2017), which Anderson mixing over
     the last ``anderson_depth`` iterates then accelerates (0: no mixing), clipped to [0, 1]; the
     converged state is the same, only the number of iterations changes. On the default case, Anderson
-    depth 5 with ``w = 1`` needs 431 staggered iterations in 87 trials against 873 in 101 unmixed
-    (wall 52 s against 73 s on 2 cores, ``scripts/bench_coupled.py``; failure time 39.95 s against
+    depth 5 with ``w = 1`` needs 441 staggered iterations in 87 trials against 872 in 101 unmixed
+    (wall 52 s against 71 s on 2 cores, ``scripts/bench_coupled.py``; failure time 40.15 s against
     40.02 s).
     """
 

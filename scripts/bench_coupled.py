@@ -10,6 +10,7 @@ Results go to ``scripts/bench_results/coupled.json``; ``python scripts/bench_cou
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -68,18 +69,25 @@ def main() -> None:
     parser.add_argument("--preconditioners", nargs="+", default=["multigrid", "jacobi"])
     parser.add_argument("--accelerations", nargs="+", default=list(ACCELERATIONS), choices=list(ACCELERATIONS))
     parser.add_argument("--t-end-s", type=float, default=3600.0, help="simulated time of each run")
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the runs already in the results file that this call does not redo"
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(one_run(*args.child, args.t_end_s)))
         return
     runs = []
+    if args.merge and RESULTS.exists():
+        runs = json.loads(RESULTS.read_text())["runs"]
     cases = [
         (resolution, preconditioner, acceleration)
         for resolution in args.resolutions
         for preconditioner in args.preconditioners
         for acceleration in args.accelerations
     ]
+    key = lambda run: (run["resolution"], run["preconditioner"], run["staggered_acceleration"])
+    runs = [run for run in runs if key(run) not in cases]
     for case in cases:
         command = [sys.executable, __file__, "--child", *case, "--t-end-s", str(args.t_end_s)]
         out = subprocess.run(
@@ -87,7 +95,7 @@ def main() -> None:
             capture_output=True,
             text=True,
             check=True,
-            env={"ECMJAX_CACHE_DIR": "", **__import__("os").environ},
+            env={**os.environ, "ECMJAX_CACHE_DIR": ""},  # compilation is part of the measured time
         )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(json.dumps(runs[-1]), flush=True)
@@ -104,7 +112,9 @@ def main() -> None:
         "runs": runs,
     }
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(record, indent=2) + "\n")
+    temporary = RESULTS.with_suffix(".tmp")
+    temporary.write_text(json.dumps(record, indent=2) + "\n")
+    temporary.replace(RESULTS)
     print(f"written {RESULTS}")
 
 
