@@ -66,12 +66,6 @@ def colour_probes(like: Float[Array, "c nnx nny"], periodic_x: bool) -> tuple[Ar
     return jnp.stack(probes).astype(like.dtype), np.asarray(components)
 
 
-def probe_diagonal(matvec: LinearMap, like: Float[Array, "c nnx nny"], periodic_x: bool = False) -> Array:
-    """Exact diagonal of a 9-point-stencil operator, from its products with the colour probes."""
-    probes, _ = colour_probes(like, periodic_x)
-    return jnp.sum(probes * jax.vmap(matvec)(probes), axis=0)
-
-
 def neighbour(field: Float[Array, "*c nnx nny"], di: int, dj: int, periodic_x: bool) -> Array:
     """``field`` at node ``(i + di, j + dj)``: zero beyond a non-periodic edge, wrapped in periodic x."""
     if periodic_x:
