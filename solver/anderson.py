@@ -12,6 +12,7 @@ crack jumps.
 
 import equinox as eqx
 import jax.numpy as jnp
+from jax import lax
 from jaxtyping import Array, Float, Int
 
 RESTART_GROWTH = 1.0
@@ -53,8 +54,10 @@ def anderson_step(state: AndersonState, x: Array, image: Array) -> tuple[Array, 
         has_previous, state.residual_differences.at[slot].set(flat_f - state.previous_residual), 0.0
     )
     # Least-squares weights of the stored residual differences; unused (zero) rows get weight 0, the
-    # minimum-norm solution.
-    weights = jnp.linalg.lstsq(residual_differences.T, flat_f)[0]
+    # minimum-norm solution. The weights are held fixed under differentiation: the SVD's derivative is
+    # NaN at the repeated zero singular values of unused rows, and a tangent mixed with fixed weights
+    # converges to the fixed point's tangent all the same (the differences vanish there).
+    weights = jnp.linalg.lstsq(lax.stop_gradient(residual_differences.T), lax.stop_gradient(flat_f))[0]
     mixed = image.ravel() - (iterate_differences + residual_differences).T @ weights
     count = jnp.where(has_previous, state.count + 1, 0)
     return mixed.reshape(x.shape), AndersonState(iterate_differences, residual_differences, flat_x, flat_f, count)

@@ -1,0 +1,82 @@
+"""Levenberg-Marquardt on a few parameters, one step at a time, with a state that can be saved and resumed.
+
+The residuals come from forward runs of the coupled model with their Jacobian (forward mode,
+:mod:`ecmjax.inverse.sensitivity`); each evaluation costs minutes, so the solver keeps everything it
+needs between evaluations in :class:`LMState` (plain arrays: orbax checkpoints it), and a step is a pure
+function of that state and one new evaluation. Marquardt's scaling ``lambda diag(J^T J)`` makes the
+step independent of the parameters' units; the damping falls by 3 after an accepted step and rises by
+4 after a rejected one (Nielsen's simpler variant of Moré's rule), which needs no line search and so
+no extra forward runs.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import numpy as np
+from jaxtyping import Float, Int
+
+__all__ = ["LMState", "lm_start", "lm_trial_point", "lm_update"]
+
+DAMPING_DOWN, DAMPING_UP = 3.0, 4.0
+
+
+class LMState(eqx.Module):
+    """Where the fit stands: the accepted point with its residuals and Jacobian, the damping, counters."""
+
+    z: Float[np.ndarray, " k"]
+    residuals: Float[np.ndarray, " n"]
+    jacobian: Float[np.ndarray, "n k"]
+    damping: Float[np.ndarray, ""]
+    iteration: Int[np.ndarray, ""]
+    converged: np.ndarray
+    """True once the relative decrease of the loss or the step fell below the tolerance."""
+
+    @property
+    def loss(self) -> float:
+        return 0.5 * float(np.sum(self.residuals**2))
+
+
+def lm_start(z, residuals, jacobian, damping: float = 1e-3) -> LMState:
+    """The state at the starting point, given its residuals and Jacobian."""
+    return LMState(
+        np.asarray(z, float),
+        np.asarray(residuals, float),
+        np.asarray(jacobian, float),
+        np.asarray(damping, float),
+        np.asarray(0),
+        np.asarray(False),
+    )
+
+
+def lm_trial_point(state: LMState) -> Float[np.ndarray, " k"]:
+    """The next point to evaluate: ``(J^T J + lambda diag(J^T J)) dz = -J^T r``."""
+    normal = state.jacobian.T @ state.jacobian
+    scale = np.where(np.diag(normal) > 0, np.diag(normal), 1.0)
+    step = np.linalg.solve(normal + state.damping * np.diag(scale), -state.jacobian.T @ state.residuals)
+    return state.z + step
+
+
+def lm_update(state: LMState, z_trial, residuals, jacobian, rtol: float) -> LMState:
+    """Accept the trial point if it lowers the loss, and adjust the damping; flag convergence.
+
+    Converged when an accepted step lowers the loss by less than ``rtol`` of it, or moves no
+    coordinate by more than ``rtol`` (relative to ``1 + |z|``). Non-finite trial residuals (a forward
+    run that diverged there) are rejected like a rise in the loss.
+    """
+    residuals = np.asarray(residuals, float)
+    trial_loss = 0.5 * float(np.sum(residuals**2)) if np.all(np.isfinite(residuals)) else np.inf
+    iteration = state.iteration + 1
+    if trial_loss < state.loss:
+        small_decrease = state.loss - trial_loss <= rtol * state.loss
+        small_step = np.all(np.abs(z_trial - state.z) <= rtol * (1.0 + np.abs(state.z)))
+        return LMState(
+            np.asarray(z_trial, float),
+            residuals,
+            np.asarray(jacobian, float),
+            np.asarray(state.damping / DAMPING_DOWN),
+            np.asarray(iteration),
+            np.asarray(bool(small_decrease or small_step)),
+        )
+    return eqx.tree_at(
+        lambda s: (s.damping, s.iteration), state, (np.asarray(state.damping * DAMPING_UP), np.asarray(iteration))
+    )

@@ -1,0 +1,165 @@
+"""The failure time and its derivatives with respect to chosen configuration keys.
+
+Forward mode (``jax.jvp``, one tangent per key, batched with ``vmap``) carries the derivatives of every
+field and scalar through the same adaptive time loop as the run itself, chunk by chunk, so that progress
+can be shown and nothing is stored per step. The primal run is repeated in each batch member: JAX's
+batching of the staggered ``while_loop`` marks its primal carries batched too (found by bisection; not
+yet explained), so three keys cost 3.4-3.7 forward runs (66-73 s against 19.4 s on a 32 x 24 grid).
+Forward rather than reverse mode, because:
+
+- a fit has a handful of parameters (geometry, modulus) and needs the full Jacobian of every observed
+  failure time, which forward mode gives in one pass with as many tangents as parameters;
+- the time loop takes as many steps as the physics needs (``lax.while_loop`` with retries), which JAX
+  differentiates in forward mode only; reverse mode would need a fixed number of steps, each
+  checkpointed, and memory that grows with them;
+- every field solve inside is differentiated implicitly (``lax.custom_root``, one extra linear solve
+  per tangent with the same multigrid-preconditioned CG), not through its iterations.
+
+What the derivative is: that of the run with every discrete decision (step accepted or retried,
+staggered iterations taken, iteration counts of the solvers) held as the run took them.
+
+**Status: not yet verified; do not fit with it.** On a 32 x 24 failing case the forward-mode
+derivatives of the failure time and of the initiation time disagree with central differences (by
+factors of 0.3 to 100, some with the opposite sign), and the differences themselves are not a
+derivative: ``t_f`` is only piecewise continuous in the parameters. At aspect ratio exactly 1, a
+relative change of 1e-12 takes a different step sequence (82 accepted steps instead of 88) and moves
+``t_f`` from 65.32 s to 63.56 s; within one sequence, round-off-level changes of the solvers' iteration
+counts move it by ~1e-5 s. Comparing like with like needs central differences taken with the primal's
+step sequence replayed (decisions frozen), and converged inner solves (the staggered iteration stops at
+``damage.staggered_tolerance`` with one Newton step of elasticity per pass, where the implicit
+derivative assumes a converged solve). Both are the next steps of issue 6.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ecmjax.config import VALID_KEYS, Config, ConfigError
+from ecmjax.simulation import RUNNING, Model, State, advance, build_model, initial_state
+
+__all__ = ["DIFFERENTIABLE_KEYS", "Sensitivity", "parameter_values", "run_with_sensitivities", "with_parameters"]
+
+DIFFERENTIABLE_KEYS: tuple[str, ...] = tuple(
+    key for key in VALID_KEYS if isinstance(Config().to_dict()[key.split(".")[0]][key.split(".")[1]], float)
+)
+"""Configuration keys that are floats, and so can be differentiated (integers and choices cannot)."""
+KEY_EXAMPLES = ("geometry.aspect_ratio", "geometry.depth_m", "material.youngs_modulus_Pa")
+
+
+def _check_keys(keys: Sequence[str]) -> tuple[str, ...]:
+    keys = tuple(keys)
+    if not keys:
+        raise ConfigError("no parameters to differentiate: name at least one configuration key")
+    for key in keys:
+        if key not in DIFFERENTIABLE_KEYS:
+            kind = "not a float (integers and choices are fixed)" if key in VALID_KEYS else "not a configuration key"
+            raise ConfigError(f"parameter {key!r} is {kind}; e.g. {', '.join(KEY_EXAMPLES)}")
+    if len(set(keys)) != len(keys):
+        raise ConfigError(f"parameters {list(keys)} name a key twice")
+    return keys
+
+
+def _leaves(config: Config, keys: Sequence[str]) -> tuple:
+    return tuple(getattr(getattr(config, key.split(".")[0]), key.split(".")[1]) for key in keys)
+
+
+def parameter_values(config: Config, keys: Sequence[str]) -> np.ndarray:
+    """The values of ``keys`` in ``config`` (SI units), as a float64 vector."""
+    return np.asarray([float(value) for value in _leaves(config, _check_keys(keys))], float)
+
+
+def with_parameters(config: Config, keys: Sequence[str], values) -> Config:
+    """``config`` with ``keys`` set to ``values`` (traceable: the values may be JAX arrays or tracers).
+
+    Only the named leaves change; derived keys stay as resolved in ``config`` (e.g. a new modulus
+    keeps the fracture energy, not the toughness).
+    """
+    return eqx.tree_at(lambda c: _leaves(c, keys), config, tuple(values[i] for i in range(len(keys))))
+
+
+def _jvp(fn: Callable, primal, tangent):
+    """``jax.jvp`` of ``fn`` at ``primal`` along the tangents of its inexact arrays (``None`` elsewhere).
+
+    Returns the output and its tangent, again with ``None`` for every leaf that is not an inexact
+    array (integers carry no derivative), so that tangents go back in as they came out.
+    """
+    dynamic, static = eqx.partition(primal, eqx.is_inexact_array)
+    output, output_tangent = jax.jvp(lambda d: fn(eqx.combine(d, static)), (dynamic,), (tangent,))
+    # Python floats pass through as they are but get (zero) array tangents: keep only those of arrays.
+    return output, jax.tree.map(lambda o, t: t if eqx.is_inexact_array(o) else None, output, output_tangent)
+
+
+@eqx.filter_jit
+def _start(config: Config, keys: tuple[str, ...]):
+    """Model, initial state and their tangents along each key (a leading axis of ``len(keys)``)."""
+    theta = jnp.stack([jnp.asarray(v, jnp.result_type(float)) for v in _leaves(config, keys)])
+
+    def start(theta):
+        model = build_model(with_parameters(config, keys, theta))
+        return model, initial_state(model)
+
+    along = lambda direction: _jvp(start, theta, direction)
+    return jax.vmap(along, out_axes=(None, 0))(jnp.eye(len(keys), dtype=theta.dtype))
+
+
+@eqx.filter_jit
+def _advance(model: Model, state: State, tangents, steps):
+    """:func:`ecmjax.simulation.advance` with the tangents of ``(model, state)`` carried along."""
+    model_tangents, state_tangents = tangents
+    along = lambda tangent: _jvp(lambda ms: advance(*ms, steps), (model, state), tangent)
+    states, state_tangents = jax.vmap(along)((model_tangents, state_tangents))
+    return jax.tree.map(lambda a: a[0], states), (model_tangents, state_tangents)
+
+
+class Sensitivity(eqx.Module):
+    """A finished run and the derivatives of its state along each key (leading axis of ``tangents``)."""
+
+    keys: tuple[str, ...] = eqx.field(static=True)
+    model: Model
+    state: State
+    tangents: State
+    """Derivatives of every inexact leaf of :attr:`state` along each key; other leaves are ``None``."""
+
+    @property
+    def failure_time_s(self) -> float:
+        """NaN unless the cell failed."""
+        return float(self.state.failure_time_s)
+
+    @property
+    def failure_time_gradient(self) -> np.ndarray:
+        """``d t_f / d key`` for each key (s per SI unit of the key); NaN unless the cell failed."""
+        return np.asarray(self.tangents.failure_time_s, float)
+
+
+def run_with_sensitivities(
+    config: Config,
+    keys: Sequence[str],
+    *,
+    chunk_steps: int = 10,
+    on_chunk: Callable[[Model, State], None] | None = None,
+    max_steps: int | None = None,
+) -> Sensitivity:
+    """Run ``config`` like :func:`ecmjax.simulation.run`, carrying the derivatives along ``keys``.
+
+    ``max_steps`` stops after that many accepted steps (still running), e.g. to check an early stage.
+
+    Costs about ``1 + len(keys)`` runs' worth of solves in one pass (each tangent is one more linear
+    solve per field solve, with the primal's operator).
+    """
+    keys = _check_keys(keys)
+    (model, state), tangents = _start(config, keys)
+    if on_chunk is not None:
+        on_chunk(model, state)
+    steps = jnp.asarray(chunk_steps)
+    while int(state.status) == RUNNING and (max_steps is None or int(state.step) < max_steps):
+        if max_steps is not None:
+            steps = jnp.asarray(min(chunk_steps, max_steps - int(state.step)))
+        state, tangents = _advance(model, state, tangents, steps)
+        if on_chunk is not None:
+            on_chunk(model, state)
+    return Sensitivity(keys, model, state, tangents[1])
