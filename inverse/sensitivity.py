@@ -30,7 +30,8 @@ step sequence replayed (decisions frozen), and converged inner solves (the stagg
 derivative assumes a converged solve). With the decisions removed (a fixed 0.5 s step, no Anderson
 mixing, staggered tolerance 1e-5 with up to 3,000 passes) two steps still end unconverged: those where
 the crack jumps unstably. There the tangent is meaningless: forward mode gives d t_f / d AR = -43,047 s
-and d t_init / d AR = +3,613 s, central differences +332 s and -123 s. The derivative of ``t_f`` must
+and d t_init / d AR = +3,613 s; central differences give +332 s and -123 s with relative steps of
+1e-4, and -11,057 s and +101 s with 1e-5: no derivative exists there. The derivative of ``t_f`` must
 come from the smooth build-up to the critical state, which the early-stage test verifies, not from
 differentiating through the unstable jump: the next step of issue 6.
 """
