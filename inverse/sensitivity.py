@@ -45,13 +45,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ecmjax.config import VALID_KEYS, Config, ConfigError
+from ecmjax.config import _SPECS, VALID_KEYS, Config, ConfigError
 from ecmjax.simulation import RUNNING, Model, State, advance, build_model, initial_state
 
 __all__ = ["DIFFERENTIABLE_KEYS", "Sensitivity", "parameter_values", "run_with_sensitivities", "with_parameters"]
 
 DIFFERENTIABLE_KEYS: tuple[str, ...] = tuple(
-    key for key in VALID_KEYS if isinstance(Config().to_dict()[key.split(".")[0]][key.split(".")[1]], float)
+    key for key in VALID_KEYS if _SPECS[key.split(".")[0]][key.split(".")[1]].kind is float
 )
 """Configuration keys that are floats, and so can be differentiated (integers and choices cannot)."""
 KEY_EXAMPLES = ("geometry.aspect_ratio", "geometry.depth_m", "material.youngs_modulus_Pa")
@@ -154,8 +154,8 @@ def run_with_sensitivities(
 
     ``max_steps`` stops after that many accepted steps (still running), e.g. to check an early stage.
 
-    Costs about ``1 + len(keys)`` runs' worth of solves in one pass (each tangent is one more linear
-    solve per field solve, with the primal's operator).
+    Each key's tangent is batched with the others but carries its own copy of the primal run (see the
+    module docstring), so the cost is about ``len(keys)`` forward runs and a bit more.
     """
     keys = _check_keys(keys)
     (model, state), tangents = _start(config, keys)
