@@ -93,6 +93,46 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--quiet", action="store_true", help="print nothing but errors")
     validate.set_defaults(handler=_validate)
 
+    fit = commands.add_parser(
+        "fit",
+        help="fit defect geometry and electrolyte properties to observed failure times, with uncertainty",
+        description="Levenberg-Marquardt fit of the --params to the failure times in OBS.csv (columns"
+        " current_density_A_per_m2, failure_time_s; optional stack_pressure_Pa, temperature_K, sigma_log,"
+        " survived). The predicted failure time is when the Li pressure in the defect reaches the flaw's"
+        " critical pressure (see ecmjax.inverse.failure_time), with exact forward-mode derivatives. Starts"
+        " from the parameters' values in the configuration. Writes DIR/fit.json (estimates, standard errors,"
+        " 95%% intervals, correlation, loss, counts), DIR/config.toml (the fitted configuration) and PNGs;"
+        " checkpoints every iteration in DIR/checkpoints (--resume continues from there).",
+    )
+    fit.add_argument("observations", type=Path, metavar="OBS.csv", help="observed failure times (CSV)")
+    fit.add_argument("--config", type=Path, help="base TOML configuration (default: built-in defaults)")
+    fit.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one key of the base configuration, e.g. the starting point (repeatable)",
+    )
+    fit.add_argument(
+        "--params",
+        default="geometry.aspect_ratio,geometry.depth_m,material.youngs_modulus_Pa",
+        metavar="KEY,KEY,...",
+        help="configuration keys to fit (default: %(default)s)",
+    )
+    fit.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory (created)")
+    fit.add_argument("--max-iter", type=int, default=20, metavar="N", help="iterations at most (default: 20)")
+    fit.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance of loss and step (default: 1e-6)")
+    fit.add_argument(
+        "--loss-atol",
+        type=float,
+        default=1e-3,
+        help="stop once a step lowers the negative log-likelihood by less than this (default: 1e-3)",
+    )
+    fit.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in DIR")
+    fit.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    fit.set_defaults(handler=_fit)
+
     critical = commands.add_parser(
         "critical-pressure",
         help="critical Li pressure of a surface flaw, and the overpotential and current density that reach it",
@@ -220,6 +260,99 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(_summary_text(result.summary) + f"\noutputs: {args.out}/ ({', '.join(outputs)})")
     return EXIT_OK
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from .inverse.observations import ObservationError, read_observations
+    from .inverse.sensitivity import _check_keys
+
+    try:
+        observations = read_observations(args.observations)
+        keys = _check_keys([k.strip() for k in args.params.split(",") if k.strip()])
+    except (ObservationError, OSError, ValueError) as err:
+        _error(str(err))
+        return EXIT_USAGE
+    if args.max_iter < 0:
+        _error(f"--max-iter = {args.max_iter} is out of range: must be >= 0")
+        return EXIT_USAGE
+    if not 0.0 < args.rtol < 1.0:
+        _error(f"--rtol = {args.rtol} is out of range: must be in (0, 1)")
+        return EXIT_USAGE
+    if not args.loss_atol >= 0.0:
+        _error(f"--loss-atol = {args.loss_atol} is out of range: must be >= 0")
+        return EXIT_USAGE
+    config = _load(args)
+    if config is None:
+        return EXIT_USAGE
+    _prepare(config)
+    from .config import ConfigError
+    from .inverse.fit import fit
+    from .inverse.sensitivity import with_parameters
+    from .io import write_json, write_text
+    from .plotting import plot_fit
+
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        _error(f"cannot create {str(args.out)!r}: {err}")
+        return EXIT_FAILED
+
+    def report(iteration: int, loss: float, theta: Any) -> None:
+        if not args.quiet:
+            shown = ", ".join(f"{k.split('.')[1]}={v:.6g}" for k, v in zip(keys, theta, strict=True))
+            print(f"iteration {iteration}: loss {loss:.6g} at {shown}", flush=True)
+
+    try:
+        result = fit(
+            observations,
+            config,
+            keys,
+            max_iter=args.max_iter,
+            rtol=args.rtol,
+            loss_atol=args.loss_atol,
+            checkpoint_dir=args.out / "checkpoints",
+            resume=args.resume,
+            on_iteration=report,
+        )
+    except (ConfigError, ValueError) as err:
+        _error(str(err))
+        return EXIT_USAGE
+    fitted = with_parameters(config, keys, [float(v) for v in result.estimates])
+    try:
+        outputs = ["fit.json", "config.toml"]
+        write_text(args.out / "config.toml", fitted.to_toml())
+        outputs += [p.name for p in plot_fit(result, observations, args.out)]
+        write_json(
+            args.out / "fit.json",
+            {
+                **result.uncertainty.as_dict(),
+                "final_loss": result.loss,
+                "iterations": result.iterations,
+                "converged": result.converged,
+                "forward_runs": result.forward_runs,
+                "gradient_runs": result.gradient_runs,
+                "loss_history": result.loss_history,
+                "predicted_failure_time_s": result.predicted_failure_time_s,
+                "observed_failure_time_s": observations.failure_time_s,
+                "sigma_log": result.sigma_log,
+                "sigma_log_estimated": result.sigma_log_estimated,
+                "failure_criterion": "Li pressure reaches the flaw's critical pressure K_IC / (1.1215 sqrt(pi depth))",
+                "base_config": config.to_dict(),
+                "versions": _versions(),
+                "outputs": outputs,
+            },
+        )
+    except OSError as err:
+        _error(f"cannot write to {str(args.out)!r}: {err}")
+        return EXIT_FAILED
+    if not args.quiet:
+        u = result.uncertainty
+        for key, value, low, high in zip(keys, u.estimates, u.lower_95, u.upper_95, strict=True):
+            print(f"{key:40s} {value:.6g}  (95%: {low:.6g} .. {high:.6g})")
+        for warning in u.warnings:
+            print(f"warning: {warning}")
+        print(f"outputs: {args.out}/ ({', '.join(outputs)})")
+    return EXIT_OK if result.converged else EXIT_SOLVE
 
 
 def _summary_text(summary: dict[str, Any]) -> str:

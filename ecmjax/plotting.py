@@ -20,7 +20,7 @@ from .config import Config
 from .io import save_figure
 from .measures import LOCALISED
 
-__all__ = ["ZOOM_DEPTHS", "plot_initial_state", "plot_run", "plot_sweep"]
+__all__ = ["ZOOM_DEPTHS", "plot_fit", "plot_initial_state", "plot_run", "plot_sweep"]
 
 ZOOM_DEPTHS = 4.0
 """The view extends this many defect depths beyond the pit, sideways and into the electrolyte."""
@@ -337,3 +337,56 @@ def plot_sweep(rows: list[dict[str, Any]], key: str, path: str | Path) -> Path:
     if failed:
         ax.legend(fontsize=8)
     return save_figure(fig, Path(path))
+
+
+def plot_fit(result: Any, observations: Any, out_dir: str | Path) -> list[Path]:
+    """A fit's loss history, observed against fitted failure time, and the estimates with their 95% intervals."""
+    out_dir = Path(out_dir)
+    paths = []
+
+    fig = Figure(figsize=(5.0, 3.5), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.semilogy(np.arange(len(result.loss_history)), result.loss_history, "o-")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss (negative log-likelihood)")
+    paths.append(save_figure(fig, out_dir / "fit_loss.png"))
+
+    fig = Figure(figsize=(6.0, 4.0), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    j = np.asarray(observations.current_density_A_per_m2)
+    survived = np.asarray(observations.survived)
+    order = np.argsort(j)
+    ax.plot(j[~survived], observations.failure_time_s[~survived], "ko", label="observed failure")
+    if np.any(survived):
+        ax.plot(j[survived], observations.failure_time_s[survived], "k^", mfc="none", label="observed survival (>)")
+    band = np.exp(1.959963984540054 * result.sigma_log[order])
+    ax.fill_between(
+        j[order],
+        result.predicted_failure_time_s[order] / band,
+        result.predicted_failure_time_s[order] * band,
+        alpha=0.2,
+        label="fitted ± 1.96 sigma_log",
+    )
+    ax.plot(j[order], result.predicted_failure_time_s[order], "-", label="fitted")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("current density (A/m²)")
+    ax.set_ylabel("failure time (s)")
+    ax.legend(fontsize=8)
+    paths.append(save_figure(fig, out_dir / "fit_failure_times.png"))
+
+    u = result.uncertainty
+    fig = Figure(figsize=(3.0 * len(u.keys), 3.0), layout="constrained")
+    FigureCanvasAgg(fig)
+    for i, (key, value, low, high) in enumerate(zip(u.keys, u.estimates, u.lower_95, u.upper_95, strict=True)):
+        ax = fig.add_subplot(1, len(u.keys), i + 1)
+        finite = np.isfinite(low) and np.isfinite(high)
+        ax.errorbar([0], [value], yerr=[[value - low], [high - value]] if finite else None, fmt="o", capsize=6)
+        ax.set_xticks([])
+        ax.set_title(key, fontsize=8)
+        if not finite:
+            ax.annotate("interval unbounded", (0.5, 0.05), xycoords="axes fraction", ha="center", fontsize=8)
+    paths.append(save_figure(fig, out_dir / "fit_estimates.png"))
+    return paths

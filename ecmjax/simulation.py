@@ -510,17 +510,19 @@ def run(
     *,
     chunk_steps: int = 10,
     on_chunk: Callable[[Model, State], None] | None = None,
+    stop_when: Callable[[State], bool] | None = None,
 ) -> tuple[Model, State]:
     """Run the configuration to failure, ``t_end`` or divergence; returns the model and the final state.
 
     The loop runs jitted, ``chunk_steps`` accepted steps at a time; ``on_chunk(model, state)`` is called
-    after the initial state and after every chunk (progress bars, snapshots).
+    after the initial state and after every chunk (progress bars, snapshots). ``stop_when(state)``, checked
+    after every chunk, ends the run early (still ``running``), e.g. once an event of interest is passed.
     """
     model, state = _start(config)
     if on_chunk is not None:
         on_chunk(model, state)
     steps = jnp.asarray(chunk_steps)
-    while int(state.status) == RUNNING:
+    while int(state.status) == RUNNING and (stop_when is None or not stop_when(state)):
         state = _advance(model, state, steps)
         if on_chunk is not None:
             on_chunk(model, state)

@@ -1,8 +1,14 @@
-"""Inverse problems: fitting defect geometry and electrolyte modulus to observed failure times.
+"""Inverse problems: fitting defect geometry and electrolyte properties to observed failure times.
 
-Built so far (issue 6): reading observations (:mod:`.observations`), the censored log-normal misfit
-(:mod:`.loss`), unconstrained parameter coordinates (:mod:`.parameters`), resumable Levenberg-Marquardt
-steps (:mod:`.levenberg_marquardt`), and forward-mode sensitivities of the coupled run
-(:mod:`.sensitivity`, not yet verified against finite differences: see its docstring). The fit itself
-and the ``ecmjax fit`` command are not built yet.
+- :mod:`.observations`: the CSV of observed failure (or survival) times and their conditions.
+- :mod:`.failure_time`: the predicted failure time ``t_c`` (the Li pressure reaches the flaw's critical
+  pressure) and its exact derivatives, carried through the coupled run in forward mode (:mod:`.sensitivity`).
+- :mod:`.loss`, :mod:`.parameters`, :mod:`.levenberg_marquardt`: the censored log-normal misfit, unconstrained
+  coordinates, resumable Levenberg-Marquardt steps.
+- :mod:`.fit`: the fit itself (``ecmjax fit``), with :mod:`.uncertainty` (Laplace covariance, identifiability
+  warnings) and :mod:`.checkpoint` (orbax, every iteration).
 """
+
+from .fit import FitResult, fit
+
+__all__ = ["FitResult", "fit"]

@@ -56,19 +56,21 @@ def lm_trial_point(state: LMState) -> Float[np.ndarray, " k"]:
     return state.z + step
 
 
-def lm_update(state: LMState, z_trial, residuals, jacobian, rtol: float) -> LMState:
+def lm_update(state: LMState, z_trial, residuals, jacobian, rtol: float, loss_atol: float = 0.0) -> LMState:
     """Accept the trial point if it lowers the loss, and adjust the damping; flag convergence.
 
-    Converged when an accepted step lowers the loss by less than ``rtol`` of it, or moves no
-    coordinate by more than ``rtol`` (relative to ``1 + |z|``). Non-finite trial residuals (a forward
-    run that diverged there) are rejected like a rise in the loss.
+    Converged when an accepted step lowers the loss by less than ``rtol`` of it plus ``loss_atol``, or
+    when a step (accepted or not) moves no coordinate by more than ``rtol`` (relative to ``1 + |z|``): a
+    rejected step that small means the damping has shrunk the step below the tolerance without finding
+    a lower loss (the minimum, to the resolution of the model). Non-finite trial residuals (a forward run that diverged
+    there) are rejected like a rise in the loss.
     """
     residuals = np.asarray(residuals, float)
     trial_loss = 0.5 * float(np.sum(residuals**2)) if np.all(np.isfinite(residuals)) else np.inf
     iteration = state.iteration + 1
+    small_step = bool(np.all(np.abs(z_trial - state.z) <= rtol * (1.0 + np.abs(state.z))))
     if trial_loss < state.loss:
-        small_decrease = state.loss - trial_loss <= rtol * state.loss
-        small_step = np.all(np.abs(z_trial - state.z) <= rtol * (1.0 + np.abs(state.z)))
+        small_decrease = state.loss - trial_loss <= rtol * state.loss + loss_atol
         return LMState(
             np.asarray(z_trial, float),
             residuals,
@@ -78,5 +80,7 @@ def lm_update(state: LMState, z_trial, residuals, jacobian, rtol: float) -> LMSt
             np.asarray(bool(small_decrease or small_step)),
         )
     return eqx.tree_at(
-        lambda s: (s.damping, s.iteration), state, (np.asarray(state.damping * DAMPING_UP), np.asarray(iteration))
+        lambda s: (s.damping, s.iteration, s.converged),
+        state,
+        (np.asarray(state.damping * DAMPING_UP), np.asarray(iteration), np.asarray(small_step)),
     )
