@@ -129,6 +129,14 @@ def _parser() -> argparse.ArgumentParser:
         default=1e-3,
         help="stop once a step lowers the negative log-likelihood by less than this (default: 1e-3)",
     )
+    fit.add_argument(
+        "--starts",
+        type=int,
+        default=1,
+        metavar="K",
+        help="screen the loss at K starting points (the configuration's and K-1 around it) and fit from the"
+        " best (default: 1)",
+    )
     fit.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in DIR")
     fit.add_argument("--quiet", action="store_true", help="print nothing but errors")
     fit.set_defaults(handler=_fit)
@@ -275,6 +283,9 @@ def _fit(args: argparse.Namespace) -> int:
     if args.max_iter < 0:
         _error(f"--max-iter = {args.max_iter} is out of range: must be >= 0")
         return EXIT_USAGE
+    if args.starts < 1:
+        _error(f"--starts = {args.starts} is out of range: must be >= 1")
+        return EXIT_USAGE
     if not 0.0 < args.rtol < 1.0:
         _error(f"--rtol = {args.rtol} is out of range: must be in (0, 1)")
         return EXIT_USAGE
@@ -302,6 +313,15 @@ def _fit(args: argparse.Namespace) -> int:
             shown = ", ".join(f"{k.split('.')[1]}={v:.6g}" for k, v in zip(keys, theta, strict=True))
             print(f"iteration {iteration}: loss {loss:.6g} at {shown}", flush=True)
 
+    screened: dict[str, Any] = {}
+
+    def screen(points: Any, losses: Any) -> None:
+        screened.update(points=points, losses=_finite_or_none(losses))
+        if not args.quiet:
+            for point, loss in zip(points, losses, strict=True):
+                shown = ", ".join(f"{k.split('.')[1]}={v:.6g}" for k, v in zip(keys, point, strict=True))
+                print(f"start {shown}: loss {loss:.6g}", flush=True)
+
     try:
         result = fit(
             observations,
@@ -312,6 +332,8 @@ def _fit(args: argparse.Namespace) -> int:
             loss_atol=args.loss_atol,
             checkpoint_dir=args.out / "checkpoints",
             resume=args.resume,
+            starts=args.starts,
+            on_start=screen,
             on_iteration=report,
         )
     except (ConfigError, ValueError) as err:
@@ -332,10 +354,11 @@ def _fit(args: argparse.Namespace) -> int:
                 "forward_runs": result.forward_runs,
                 "gradient_runs": result.gradient_runs,
                 "loss_history": result.loss_history,
-                "predicted_failure_time_s": result.predicted_failure_time_s,
+                "predicted_failure_time_s": _finite_or_none(result.predicted_failure_time_s),
                 "observed_failure_time_s": observations.failure_time_s,
                 "sigma_log": result.sigma_log,
                 "sigma_log_estimated": result.sigma_log_estimated,
+                "screened_starts": screened or None,
                 "failure_criterion": "Li pressure reaches the flaw's critical pressure K_IC / (1.1215 sqrt(pi depth))",
                 "base_config": config.to_dict(),
                 "versions": _versions(),
@@ -353,6 +376,11 @@ def _fit(args: argparse.Namespace) -> int:
             print(f"warning: {warning}")
         print(f"outputs: {args.out}/ ({', '.join(outputs)})")
     return EXIT_OK if result.converged else EXIT_SOLVE
+
+
+def _finite_or_none(values: Any) -> list[float | None]:
+    """A vector for JSON, with ``None`` for every non-finite entry (e.g. a predicted survival: ``inf``)."""
+    return [float(v) if math.isfinite(v) else None for v in values]
 
 
 def _summary_text(summary: dict[str, Any]) -> str:

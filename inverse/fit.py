@@ -96,6 +96,17 @@ def predict(
     return np.asarray(times, float), np.asarray(gradients, float).reshape(len(configs), len(keys))
 
 
+START_SPREAD = 1.0
+"""Half-width of the box of starting points in unconstrained coordinates: a factor e for a positive
+parameter, about a quarter of the range (around its middle) for a bounded one."""
+
+
+def _starting_points(z_base: Float[np.ndarray, " k"], starts: int) -> Float[np.ndarray, "s k"]:
+    """``z_base`` and ``starts - 1`` seeded uniform points within :data:`START_SPREAD` of it in each coordinate."""
+    spread = np.random.default_rng(0).uniform(-START_SPREAD, START_SPREAD, (starts - 1, len(z_base)))
+    return np.vstack([z_base, z_base + spread])
+
+
 def _residual_slope(log_time, observed, sigma, survived):
     one = lambda lt, lo, s, c: misfit_residuals(lt[None], lo[None], s[None], c[None])[0]
     return jax.vmap(jax.value_and_grad(one))(log_time, observed, sigma, survived)
@@ -123,6 +134,8 @@ def fit(
     loss_atol: float = 1e-3,
     checkpoint_dir: str | Path | None = None,
     resume: bool = False,
+    starts: int = 1,
+    on_start: Callable[[np.ndarray, np.ndarray], None] | None = None,
     on_iteration: Callable[[int, float, np.ndarray], None] | None = None,
 ) -> FitResult:
     """Fit ``keys`` (starting at their values in ``config``) to ``observations``.
@@ -134,10 +147,18 @@ def fit(
     takes along the narrow valley of correlated parameters. ``checkpoint_dir``: saves after every
     iteration; with ``resume``, continues from its latest checkpoint (which must be of the same fit).
     ``on_iteration(iteration, loss, theta)`` reports progress.
+
+    ``starts > 1``: before the first iteration, the loss (forward runs only, no derivatives) is screened
+    at ``config``'s point and ``starts - 1`` others spread around it (:func:`_starting_points`), and the
+    fit starts from the lowest; ``on_start(points, losses)`` receives them (``inf``: a failed
+    observation that the point does not fail). A guard against a local minimum or a start from which
+    the flaw never fails, at ``starts * n`` forward runs.
     """
     keys = _check_keys(keys)
     if max_iter < 0:
         raise ConfigError(f"max_iter = {max_iter} must be >= 0")
+    if starts < 1:
+        raise ConfigError(f"starts = {starts} must be >= 1")
     configs = _row_configs(config, observations)
     estimated = bool(np.all(np.isnan(observations.sigma_log)))
     if not estimated and np.any(np.isnan(observations.sigma_log)):
@@ -149,6 +170,11 @@ def fit(
         times, gradients = predict(configs, keys, space.to_physical(z))
         return times, *_residuals_and_jacobian(times, gradients, observations, sigma, space, z)
 
+    def loss_at(z) -> float:
+        times, _ = predict(configs, keys, space.to_physical(z), gradient=False)
+        r, _ = _residuals_and_jacobian(times, np.zeros((len(times), len(keys))), observations, sigma, space, z)
+        return 0.5 * float(np.sum(r**2)) if np.all(np.isfinite(r)) else np.inf
+
     restored = None
     if resume and checkpoint_dir is not None:
         n, k = len(observations), len(keys)
@@ -158,7 +184,16 @@ def fit(
     if restored is not None:
         progress = restored[1]
     else:
-        z0 = space.to_unconstrained(parameter_values(config, keys))
+        z_base = space.to_unconstrained(parameter_values(config, keys))
+        candidates = _starting_points(z_base, starts)
+        screened = np.asarray([loss_at(z) for z in candidates]) if starts > 1 else np.zeros(1)
+        if not np.any(np.isfinite(screened)):
+            raise ConfigError(
+                f"at the starting point {dict(zip(keys, space.to_physical(z_base), strict=True))} (and the"
+                f" {starts - 1} other starts) the flaw does not reach its critical pressure by time.t_end_s for"
+                " an observation that failed: start from a deeper or sharper defect, or a lower modulus"
+            )
+        z0 = candidates[int(np.argmin(np.where(np.isfinite(screened), screened, np.inf)))]
         times, r, jacobian = evaluate(z0)
         unfailed = ~np.isfinite(times) & ~observations.survived
         if np.any(unfailed):
@@ -168,6 +203,8 @@ def fit(
                 f" {list(np.flatnonzero(unfailed) + 1)}, which failed: start from a deeper or sharper defect, or"
                 " a lower modulus"
             )
+        if on_start is not None:
+            on_start(np.asarray([space.to_physical(z) for z in candidates]), screened)
         lm = lm_start(z0, r, jacobian)
         history = np.full(max_iter + 1, np.nan)
         history[0] = lm.loss

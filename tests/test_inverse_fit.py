@@ -45,8 +45,14 @@ def _twin(noise: float, seed: int = 1) -> tuple[Observations, np.ndarray]:
 @pytest.mark.parametrize("noise", [0.0, 0.03])
 def test_twin_experiment(noise):
     observations, truth = _twin(noise)
-    result = fit(observations, load_config(EXAMPLES / "start.toml"), KEYS, max_iter=20)
+    screened = []
+    start = load_config(EXAMPLES / "start.toml")
+    result = fit(observations, start, KEYS, max_iter=20, starts=3, on_start=lambda *s: screened.append(s))
     assert result.converged
+    # Multi-start: the configuration's point first, then two others; the fit starts from the lowest loss.
+    ((points, losses),) = screened
+    np.testing.assert_allclose(points[0], parameter_values(start, KEYS), rtol=1e-12)
+    assert len(losses) == 3 and result.loss_history[0] == pytest.approx(np.min(losses), rel=1e-12)
     u = result.uncertainty
     if noise == 0.0:
         np.testing.assert_allclose(result.estimates, truth, rtol=0.02)
