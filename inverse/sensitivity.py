@@ -2,9 +2,11 @@
 
 Forward mode (``jax.jvp``, one tangent per key, batched with ``vmap``) carries the derivatives of every
 field and scalar through the same adaptive time loop as the run itself, chunk by chunk, so that progress
-can be shown and nothing is stored per step. The primal run is repeated in each batch member: JAX's
-batching of the staggered ``while_loop`` marks its primal carries batched too (found by bisection; not
-yet explained), so three keys cost 3.4-3.7 forward runs (66-73 s against 19.4 s on a 32 x 24 grid).
+can be shown and nothing is stored per step. The primal is computed once for all tangents: the solves
+that only steer control flow (Newton's own steps) do not go through ``lax.custom_linear_solve``, whose
+batching rule marks every auxiliary output batched (its iteration count would otherwise batch the
+staggered ``while_loop``'s predicate, and with it the whole primal). Three keys cost 3.2 forward runs
+(``scripts/bench_gradient.py``).
 Forward rather than reverse mode, because:
 
 - a fit has a handful of parameters (geometry, modulus) and needs the full Jacobian of every observed
@@ -156,8 +158,7 @@ def run_with_sensitivities(
 
     ``max_steps`` stops after that many accepted steps (still running), e.g. to check an early stage.
 
-    Each key's tangent is batched with the others but carries its own copy of the primal run (see the
-    module docstring), so the cost is about ``len(keys)`` forward runs and a bit more.
+    The tangents are batched together over one primal run: three keys cost about 3.2 forward runs.
     """
     keys = _check_keys(keys)
     (model, state), tangents = _start(config, keys)

@@ -73,8 +73,14 @@ def solve_spd(
     max_iterations: int,
     periodic_x: bool = False,
     preconditioner: str = "multigrid",
+    differentiable: bool = True,
 ) -> tuple[Array, KrylovInfo]:
     """Solve an SPD nodal-field system, differentiable through the adjoint (same solver).
+
+    ``differentiable=False`` runs the same CG without ``lax.custom_linear_solve``, for solves that are
+    never differentiated (Newton's own steps, inside ``lax.custom_root``). Under ``vmap`` JAX's batching
+    rule of ``custom_linear_solve`` marks every auxiliary output (here the iteration count and residual)
+    batched, even when no input is, and a batched count inside a ``while_loop`` would batch its primal.
 
     ``b`` is a nodal field ``(nnx, nny)`` or ``(components, nnx, nny)``. The operator is read off
     ``matvec`` as its 9-point stencil (:func:`~ecmjax.solver.multigrid.stencil_of`), which CG then
@@ -98,4 +104,6 @@ def solve_spd(
         x, info = preconditioned_cg(stencil, rhs, precondition, rtol, max_iterations)
         return (x[0] if scalar else x), info
 
+    if not differentiable:
+        return solve(matvec, b)
     return lax.custom_linear_solve(matvec, b, solve, symmetric=True, has_aux=True)

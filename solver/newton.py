@@ -95,18 +95,20 @@ def minimise(
             x, g_norm, k, krylov = state
             g, hessian = jax.linearize(residual_fn, x)
             forcing = jnp.clip(0.1 * solver.rtol * reference / g_norm, 1e-14, 0.5)
-            dx, info = _solve(hessian, -g, forcing)
+            dx, info = _solve(hessian, -g, forcing, differentiable=False)
             norm_of = lambda x: jnp.sqrt(jnp.sum(residual_fn(x) ** 2))
             x = x + _line_search(lambda x: energy(x, args), norm_of, x, dx, jnp.sum(g * dx), g_norm) * dx
             return x, norm_of(x), k + 1, krylov + info.iterations
 
         g0 = jnp.sqrt(jnp.sum(residual_fn(x_start) ** 2))
         x, g_norm, k, krylov = lax.while_loop(keep_going, step, (x_start, g0, jnp.asarray(0), jnp.asarray(0)))
-        # custom_root gives integer auxiliary outputs tangents of the wrong type, so report floats.
-        report = jnp.stack([k, krylov, g_norm / reference, g_norm <= solver.rtol * reference]).astype(x.dtype)
+        # custom_root gives integer auxiliary outputs tangents of the wrong type, so report floats; one
+        # leaf each, so that a batched count (vmap) cannot batch the convergence flags with it.
+        values = (k, krylov, g_norm / reference, g_norm <= solver.rtol * reference)
+        report = tuple(jnp.asarray(value).astype(x.dtype) for value in values)
         return x, report
 
-    def _solve(operator, rhs, rtol):
+    def _solve(operator, rhs, rtol, differentiable=True):
         return solve_spd(
             operator,
             rhs,
@@ -114,6 +116,7 @@ def minimise(
             max_iterations=solver.max_krylov_iterations,
             periodic_x=solver.periodic_x,
             preconditioner=solver.preconditioner,
+            differentiable=differentiable,
         )
 
     def tangent_solve(operator, rhs):
