@@ -8,8 +8,11 @@ coordinates that keep every point a valid configuration (:mod:`.parameters`).
 
 Why Levenberg-Marquardt rather than an optax first-order method: the misfit is a sum of squares of a
 handful of residuals in a handful of parameters, so Gauss-Newton steps from the exact Jacobian converge
-in a few iterations where Adam needs hundreds, and each iteration is a set of coupled runs (seconds to
-minutes). The state between iterations is plain arrays (:class:`.levenberg_marquardt.LMState`), saved
+in a few iterations, and each iteration is a set of coupled runs (seconds to minutes). Measured on the
+noise-free twin of ``examples/truth.toml`` (depth and modulus, from 0.9 um and 30 GPa): LM reaches a
+loss of 2e-18 (relative errors 7e-10) with 6 Jacobians; ``optax.adam(0.1)`` in the same coordinates,
+after 10 gradients, oscillates along the narrow valley of the correlated pair (loss 0.1 to 4, errors of
+13% and 18%). The state between iterations is plain arrays (:class:`.levenberg_marquardt.LMState`), saved
 with orbax after every iteration (:mod:`.checkpoint`), so a killed fit resumes where it stopped and ends
 at the same answer.
 
