@@ -1,8 +1,9 @@
 """Forward-mode derivatives through the coupled time loop (inverse/sensitivity.py).
 
 Checked here on the early, undamaged stage of a run, where the step sequence does not change under
-small perturbations: the Li pressure after a few steps against central differences. The failure time
-itself is not yet verified (see the module's docstring).
+small perturbations: the Li pressure after a few steps against central differences. The run's
+short-circuit time has no derivative (see the module's docstring); the fit's failure time ``t_c`` is
+checked in test_inverse_failure_time.py.
 """
 
 import equinox as eqx
