@@ -299,7 +299,7 @@ def _fit(args: argparse.Namespace) -> int:
     from .config import ConfigError
     from .inverse.fit import fit
     from .inverse.sensitivity import with_parameters
-    from .io import write_json, write_text
+    from .io import finite_or_none, write_json, write_text
     from .plotting import plot_fit
 
     try:
@@ -308,19 +308,20 @@ def _fit(args: argparse.Namespace) -> int:
         _error(f"cannot create {str(args.out)!r}: {err}")
         return EXIT_FAILED
 
+    def shown(theta: Any) -> str:
+        return ", ".join(f"{k.split('.')[1]}={v:.6g}" for k, v in zip(keys, theta, strict=True))
+
     def report(iteration: int, loss: float, theta: Any) -> None:
         if not args.quiet:
-            shown = ", ".join(f"{k.split('.')[1]}={v:.6g}" for k, v in zip(keys, theta, strict=True))
-            print(f"iteration {iteration}: loss {loss:.6g} at {shown}", flush=True)
+            print(f"iteration {iteration}: loss {loss:.6g} at {shown(theta)}", flush=True)
 
     screened: dict[str, Any] = {}
 
     def screen(points: Any, losses: Any) -> None:
-        screened.update(points=points, losses=_finite_or_none(losses))
+        screened.update(points=points, losses=finite_or_none(losses))
         if not args.quiet:
             for point, loss in zip(points, losses, strict=True):
-                shown = ", ".join(f"{k.split('.')[1]}={v:.6g}" for k, v in zip(keys, point, strict=True))
-                print(f"start {shown}: loss {loss:.6g}", flush=True)
+                print(f"start {shown(point)}: loss {loss:.6g}", flush=True)
 
     try:
         result = fit(
@@ -354,7 +355,7 @@ def _fit(args: argparse.Namespace) -> int:
                 "forward_runs": result.forward_runs,
                 "gradient_runs": result.gradient_runs,
                 "loss_history": result.loss_history,
-                "predicted_failure_time_s": _finite_or_none(result.predicted_failure_time_s),
+                "predicted_failure_time_s": finite_or_none(result.predicted_failure_time_s),
                 "observed_failure_time_s": observations.failure_time_s,
                 "sigma_log": result.sigma_log,
                 "sigma_log_estimated": result.sigma_log_estimated,
@@ -376,11 +377,6 @@ def _fit(args: argparse.Namespace) -> int:
             print(f"warning: {warning}")
         print(f"outputs: {args.out}/ ({', '.join(outputs)})")
     return EXIT_OK if result.converged else EXIT_SOLVE
-
-
-def _finite_or_none(values: Any) -> list[float | None]:
-    """A vector for JSON, with ``None`` for every non-finite entry (e.g. a predicted survival: ``inf``)."""
-    return [float(v) if math.isfinite(v) else None for v in values]
 
 
 def _summary_text(summary: dict[str, Any]) -> str:

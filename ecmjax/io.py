@@ -22,7 +22,7 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["save_figure", "to_jsonable", "write_csv", "write_json", "write_npz", "write_text"]
+__all__ = ["finite_or_none", "save_figure", "to_jsonable", "write_csv", "write_json", "write_npz", "write_text"]
 
 
 @contextlib.contextmanager
@@ -45,6 +45,16 @@ def _atomic(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def finite_or_none(array: Any) -> Any:
+    """An array as nested lists for JSON, with ``None`` (``null``) for every non-finite entry.
+
+    For numbers that may legitimately be infinite or undefined (a predicted survival, an unbounded
+    standard error), which :func:`to_jsonable` refuses.
+    """
+    values = np.asarray(array, float)
+    return np.where(np.isfinite(values), values, None).tolist()
 
 
 def to_jsonable(obj: Any, *, where: str = "") -> Any:

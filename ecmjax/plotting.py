@@ -341,6 +341,8 @@ def plot_sweep(rows: list[dict[str, Any]], key: str, path: str | Path) -> Path:
 
 def plot_fit(result: Any, observations: Any, out_dir: str | Path) -> list[Path]:
     """A fit's loss history, observed against fitted failure time, and the estimates with their 95% intervals."""
+    from .inverse.uncertainty import Z_95  # here: the other pictures need nothing of ecmjax.inverse
+
     out_dir = Path(out_dir)
     paths = []
 
@@ -361,7 +363,7 @@ def plot_fit(result: Any, observations: Any, out_dir: str | Path) -> list[Path]:
     ax.plot(j[~survived], observations.failure_time_s[~survived], "ko", label="observed failure")
     if np.any(survived):
         ax.plot(j[survived], observations.failure_time_s[survived], "k^", mfc="none", label="observed survival (>)")
-    band = np.exp(1.959963984540054 * result.sigma_log[order])
+    band = np.exp(Z_95 * result.sigma_log[order])
     ax.fill_between(
         j[order],
         result.predicted_failure_time_s[order] / band,

@@ -340,7 +340,7 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
     )
 
 
-def _crossing_time(t0, dt, before, after, level):
+def crossing_time(t0, dt, before, after, level):
     """Time at which a quantity going from ``before`` to ``after`` over the step reaches ``level``."""
     fraction = jnp.clip((level - before) / jnp.where(after > before, after - before, 1.0), 0.0, 1.0)
     return t0 + fraction * dt, fraction
@@ -384,9 +384,9 @@ def _advance_one(model: Model, state: State) -> State:
     time = state.time_s + dt
     failure_depth = config.domain.thickness_m - config.domain.short_circuit_margin_m
     fails = trial.crack_tip_depth_m >= failure_depth
-    failure_time, _ = _crossing_time(state.time_s, dt, state.crack_tip_depth_m, trial.crack_tip_depth_m, failure_depth)
+    failure_time, _ = crossing_time(state.time_s, dt, state.crack_tip_depth_m, trial.crack_tip_depth_m, failure_depth)
     initiates = jnp.isnan(state.initiation_time_s) & (trial.max_damage >= INITIATED)
-    initiation_time, fraction = _crossing_time(state.time_s, dt, state.max_damage, trial.max_damage, INITIATED)
+    initiation_time, fraction = crossing_time(state.time_s, dt, state.max_damage, trial.max_damage, INITIATED)
     initiation_pressure = state.pressure_Pa + fraction * (trial.pressure_Pa - state.pressure_Pa)
     step = state.step + 1
     status = jnp.where(

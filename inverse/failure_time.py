@@ -43,7 +43,7 @@ from jaxtyping import Array, Float
 
 from ecmjax.config import Config
 from ecmjax.physics.fracture import edge_crack_critical_pressure_Pa, plane_strain_modulus_Pa
-from ecmjax.simulation import HISTORY_COLUMNS, Model, State, run
+from ecmjax.simulation import HISTORY_COLUMNS, Model, State, crossing_time, run
 
 from .sensitivity import _check_keys, parameter_values, run_with_sensitivities, with_parameters
 
@@ -84,9 +84,9 @@ def traced_floats(config: Config, keys: Sequence[str]) -> Config:
 
 
 def _crossing_time_s(times_s, pressures_Pa, level_Pa, row: int):
-    """Linear interpolation of the time at which the pressure passes ``level`` between ``row - 1`` and ``row``."""
+    """The time at which the pressure passes ``level`` between history rows ``row - 1`` and ``row``."""
     t0, t1, p0, p1 = times_s[row - 1], times_s[row], pressures_Pa[row - 1], pressures_Pa[row]
-    return t0 + (t1 - t0) * (level_Pa - p0) / (p1 - p0)
+    return crossing_time(t0, t1 - t0, p0, p1, level_Pa)[0]
 
 
 class FailureTime(eqx.Module):

@@ -76,15 +76,12 @@ class FitResult(eqx.Module):
 
 
 def _row_configs(config: Config, observations: Observations) -> list[Config]:
-    columns = [c for c in CONDITIONS if not np.all(np.isnan(getattr(observations, c)))]
-    for column in columns:
-        if np.any(np.isnan(getattr(observations, column))):
+    for column in CONDITIONS:
+        given = ~np.isnan(getattr(observations, column))
+        if np.any(given) and not np.all(given):
             raise ConfigError(f"observations: column {column!r} is given on some rows only; give it on every row")
-    keys = [CONDITIONS[c] for c in columns]
-    return [
-        with_parameters(config, keys, [float(getattr(observations, c)[i]) for c in columns])
-        for i in range(len(observations))
-    ]
+    rows = [observations.conditions(i) for i in range(len(observations))]
+    return [with_parameters(config, list(row), list(row.values())) for row in rows]
 
 
 def predict(
@@ -188,26 +185,23 @@ def fit(
         progress = restored[1]
     else:
         z_base = space.to_unconstrained(parameter_values(config, keys))
-        candidates = _starting_points(z_base, starts)
-        screened = np.asarray([loss_at(z) for z in candidates]) if starts > 1 else np.zeros(1)
-        if not np.any(np.isfinite(screened)):
-            raise ConfigError(
-                f"at the starting point {dict(zip(keys, space.to_physical(z_base), strict=True))} (and the"
-                f" {starts - 1} other starts) the flaw does not reach its critical pressure by time.t_end_s for"
-                " an observation that failed: start from a deeper or sharper defect, or a lower modulus"
-            )
-        z0 = candidates[int(np.argmin(np.where(np.isfinite(screened), screened, np.inf)))]
+        z0 = z_base
+        if starts > 1:
+            candidates = _starting_points(z_base, starts)
+            screened = np.asarray([loss_at(z) for z in candidates])
+            z0 = candidates[int(np.argmin(screened))]  # the base point when every loss is infinite
+            if on_start is not None:
+                on_start(np.asarray([space.to_physical(z) for z in candidates]), screened)
         times, r, jacobian = evaluate(z0)
         unfailed = ~np.isfinite(times) & ~observations.survived
         if np.any(unfailed):
+            tried = f" (the best of {starts} starting points)" if starts > 1 else ""
             raise ConfigError(
-                f"at the starting point {dict(zip(keys, space.to_physical(z0), strict=True))} the flaw does not"
-                f" reach its critical pressure by time.t_end_s for observation row(s)"
+                f"at the starting point {dict(zip(keys, space.to_physical(z0), strict=True))}{tried} the flaw"
+                f" does not reach its critical pressure by time.t_end_s for observation row(s)"
                 f" {list(np.flatnonzero(unfailed) + 1)}, which failed: start from a deeper or sharper defect, or"
                 " a lower modulus"
             )
-        if on_start is not None:
-            on_start(np.asarray([space.to_physical(z) for z in candidates]), screened)
         lm = lm_start(z0, r, jacobian)
         history = np.full(max_iter + 1, np.nan)
         history[0] = lm.loss

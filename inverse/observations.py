@@ -48,10 +48,14 @@ class Observations(eqx.Module):
     def __len__(self) -> int:
         return len(self.failure_time_s)
 
+    def conditions(self, row: int) -> dict[str, float]:
+        """``{configuration key: value}`` of the conditions given on row ``row`` (absent columns left out)."""
+        values = {CONDITIONS[column]: float(getattr(self, column)[row]) for column in CONDITIONS}
+        return {key: value for key, value in values.items() if not math.isnan(value)}
+
     def overrides(self, row: int) -> tuple[str, ...]:
         """``section.key=value`` overrides that set row ``row``'s conditions on a base configuration."""
-        values = {column: float(getattr(self, column)[row]) for column in CONDITIONS}
-        return tuple(f"{CONDITIONS[c]}={v!r}" for c, v in values.items() if not math.isnan(v))
+        return tuple(f"{key}={value!r}" for key, value in self.conditions(row).items())
 
 
 def _value(text: str, column: str, where: str) -> float:

@@ -22,6 +22,8 @@ import equinox as eqx
 import numpy as np
 from jaxtyping import Bool, Float
 
+from ecmjax.io import finite_or_none
+
 __all__ = ["Z_95", "Uncertainty", "laplace_uncertainty"]
 
 Z_95 = 1.959963984540054
@@ -64,20 +66,15 @@ class Uncertainty(eqx.Module):
 
     def as_dict(self) -> dict:
         """Plain lists, floats and strings for JSON; non-finite numbers become ``None`` (JSON ``null``)."""
-
-        def plain(array):
-            values = np.asarray(array, float)
-            return np.where(np.isfinite(values), values, None).tolist()
-
         return {
             "keys": list(self.keys),
-            "estimates": plain(self.estimates),
-            "standard_errors": plain(self.standard_errors),
-            "lower_95": plain(self.lower_95),
-            "upper_95": plain(self.upper_95),
-            "covariance": plain(self.covariance),
-            "correlation": plain(self.correlation),
-            "fisher_condition_number": plain(self.fisher_condition_number),
+            "estimates": finite_or_none(self.estimates),
+            "standard_errors": finite_or_none(self.standard_errors),
+            "lower_95": finite_or_none(self.lower_95),
+            "upper_95": finite_or_none(self.upper_95),
+            "covariance": finite_or_none(self.covariance),
+            "correlation": finite_or_none(self.correlation),
+            "fisher_condition_number": finite_or_none(self.fisher_condition_number),
             "identifiable": bool(self.identifiable),
             "warnings": list(self.warnings),
         }

@@ -101,6 +101,8 @@ def main() -> None:
         print(json.dumps(runs[-1]), flush=True)
     import jax
 
+    from ecmjax.io import write_json
+
     record = {
         "benchmark": "coupled default case, float64, BENCHMARKS.md set 2",
         "machine": {
@@ -112,9 +114,7 @@ def main() -> None:
         "runs": runs,
     }
     RESULTS.parent.mkdir(exist_ok=True)
-    temporary = RESULTS.with_suffix(".tmp")
-    temporary.write_text(json.dumps(record, indent=2) + "\n")
-    temporary.replace(RESULTS)
+    write_json(RESULTS, record)
     print(f"written {RESULTS}")
 
 

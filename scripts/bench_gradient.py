@@ -102,6 +102,8 @@ def main() -> None:
     }
     import jax
 
+    from ecmjax.io import write_json
+
     record = {
         "benchmark": "gradient of t_c w.r.t. " + ", ".join(KEYS) + ", float64, BENCHMARKS.md set 3",
         "case": f"{EXAMPLE.name} at 20 A/m^2",
@@ -115,9 +117,7 @@ def main() -> None:
         "ratios": ratios,
     }
     RESULTS.parent.mkdir(exist_ok=True)
-    temporary = RESULTS.with_suffix(".tmp")
-    temporary.write_text(json.dumps(record, indent=2) + "\n")
-    temporary.replace(RESULTS)
+    write_json(RESULTS, record)
     print(json.dumps(ratios, indent=2))
     print(f"written {RESULTS}")
 
