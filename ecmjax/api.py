@@ -4,6 +4,9 @@
 headline scalars, the history table and the final fields, as plain NumPy/Python values, ready for the
 writers of the CLI or for a notebook. A run that blows up is a result too (``status = "diverged"``, with
 ``message`` saying at which step, at what time and in which quantity); it never carries NaN as a number.
+
+A long run can be checkpointed (:mod:`ecmjax.solver.checkpoint`) every so many steps and when asked to
+stop (:class:`Interrupted`), and resumed from its latest checkpoint to the same result, bit for bit.
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import equinox as eqx
 import jax
 import numpy as np
+from jaxtyping import Float, Int
 
-from .config import Config, load_config
+from .config import Config, ConfigError, load_config
 from .measures import damage_extents
 from .model import elasticity_problem, li_body, potential_problem
 from .simulation import (
@@ -25,15 +30,25 @@ from .simulation import (
     HISTORY_COLUMNS,
     INCOMPLETE,
     QUANTITIES,
+    RUNNING,
     STATUS_NAMES,
     Model,
     State,
     run,
+    state_shape,
 )
+from .solver import checkpoint
 from .solver.elasticity import cell_stress_Pa
 from .solver.potential import node_current_density_A_per_m2
 
-__all__ = ["Result", "default_config", "simulate"]
+__all__ = ["Interrupted", "Result", "default_config", "simulate"]
+
+CHUNK_STEPS = 10
+"""Accepted steps per jitted chunk (fewer if the snapshots need it). Between chunks the progress bar moves,
+snapshots and checkpoints are taken, and a request to stop is heeded, so a stop waits for at most this many."""
+
+SNAPSHOT_KEYS = ("time_s", "step", "pressure_Pa", "damage", "li_body_indicator")
+"""What a snapshot keeps (:attr:`Result.snapshots`)."""
 
 
 def default_config() -> Config:
@@ -144,12 +159,89 @@ def summarise(model: Model, state: State, wall_time_s: float, snapshots: list[di
     )
 
 
+class Interrupted(Exception):
+    """The run was stopped (``stop_when``) before it ended; with a checkpoint directory it was saved there."""
+
+    def __init__(self, step: int, time_s: float) -> None:
+        super().__init__(f"the run stopped at step {step}, t = {time_s:.6g} s")
+        self.step, self.time_s = step, time_s
+
+
+class RunProgress(eqx.Module):
+    """What a run's checkpoint holds: its state, the wall time taken so far and the snapshots so far."""
+
+    state: State
+    wall_time_s: Float[np.ndarray, ""]
+    snapshot_every: Int[np.ndarray, ""]
+    """The run's ``snapshot_every``: a resume must keep it, or its snapshots would come at other steps."""
+    snapshots: dict[str, np.ndarray] | None
+    """Each of :data:`SNAPSHOT_KEYS` stacked over the snapshots; None before the first (orbax stores no
+    empty array)."""
+
+
+def _snapshot(model: Model, state: State) -> dict[str, Any]:
+    """The entry of :attr:`Result.snapshots` for ``state`` (NumPy values, as a checkpoint gives them back)."""
+    fields = state.fields
+    body = li_body(model.config, model.grid, model.defect, fields.damage, fields.damage_floor).node_indicator
+    values = (
+        np.float64(state.time_s),
+        np.int64(state.step),
+        np.float64(state.pressure_Pa),
+        np.asarray(fields.damage),
+        np.asarray(body, fields.damage.dtype),
+    )
+    return dict(zip(SNAPSHOT_KEYS, values, strict=True))
+
+
+def _stacked(snapshots: list[dict[str, Any]]) -> dict[str, np.ndarray] | None:
+    return {key: np.stack([snap[key] for snap in snapshots]) for key in SNAPSHOT_KEYS} if snapshots else None
+
+
+def _unstacked(stacked: dict[str, np.ndarray] | None) -> list[dict[str, Any]]:
+    if stacked is None:
+        return []
+    return [{key: stacked[key][i] for key in SNAPSHOT_KEYS} for i in range(len(stacked["step"]))]
+
+
+def _progress_like(state: State, snapshot_every: int, step: int) -> RunProgress:
+    """The template of a checkpoint taken at ``step``: by then a snapshot was kept every ``snapshot_every``."""
+    count = step // snapshot_every if snapshot_every else 0
+    scalars = lambda dtype: jax.ShapeDtypeStruct((count,), dtype)
+    fields = jax.ShapeDtypeStruct((count, *state.fields.damage.shape), state.fields.damage.dtype)
+    kinds = (scalars(np.float64), scalars(np.int64), scalars(np.float64), fields, fields)
+    snapshots = dict(zip(SNAPSHOT_KEYS, kinds, strict=True)) if count else None
+    return RunProgress(state, jax.ShapeDtypeStruct((), np.float64), jax.ShapeDtypeStruct((), np.int64), snapshots)
+
+
+def _restore(config: Config, directory: Path, snapshot_every: int) -> RunProgress | None:
+    """The latest checkpoint of a run of ``config`` in ``directory``, or None if there is none."""
+    like = state_shape(config)
+    hint = "resume with the configuration and the snapshot interval (--snapshots) the run started with"
+    try:
+        restored = checkpoint.latest(directory, lambda step: _progress_like(like, snapshot_every, step))
+    except ValueError as err:
+        raise ConfigError(f"{err}: {hint}") from err
+    if restored is None:
+        return None
+    step, progress = restored
+    if int(progress.snapshot_every) != snapshot_every:
+        raise ConfigError(
+            f"checkpoint {step} in {directory} keeps snapshots every {int(progress.snapshot_every)} steps (0: none),"
+            f" not {snapshot_every}: {hint}"
+        )
+    return progress
+
+
 def simulate(
     config: Config,
     *,
     progress: bool = False,
     snapshot_every: int = 0,
     on_chunk: Callable[[Model, State], None] | None = None,
+    stop_when: Callable[[State], bool] | None = None,
+    checkpoint_dir: str | Path | None = None,
+    checkpoint_every: int = 0,
+    resume: bool = False,
 ) -> Result:
     """Run ``config`` to failure, survival to ``time.t_end_s``, or divergence.
 
@@ -158,46 +250,79 @@ def simulate(
         progress: show a progress bar in simulated time on stderr (after 2 s of wall time).
         snapshot_every: keep the damage and Li body every this many steps (0: none).
         on_chunk: called with the model and the state after every chunk of steps.
+        stop_when: asked after every chunk of steps (:data:`CHUNK_STEPS`); once it says so, the run is
+            checkpointed (with ``checkpoint_dir``) and :class:`Interrupted` raised.
+        checkpoint_dir: where the run's progress is saved (orbax, the last :data:`checkpoint.KEEP` saves):
+            every ``checkpoint_every`` accepted steps (0: only when stopped), at the end of the chunk that
+            reaches them. It must hold no checkpoint unless ``resume``.
+        resume: continue from the latest checkpoint in ``checkpoint_dir``, if any, which must be of the same
+            ``config`` and ``snapshot_every``; the result is that of an uninterrupted run, but for
+            ``wall_time_s``, which adds the time the earlier parts took up to their checkpoint.
     """
-    snapshots: list[dict[str, Any]] = []
+    for name, value in (("snapshot_every", snapshot_every), ("checkpoint_every", checkpoint_every)):
+        if value < 0:
+            raise ValueError(f"{name} = {value} is out of range: must be >= 0")
+    restored = None
+    if checkpoint_dir is not None:
+        checkpoint_dir = Path(checkpoint_dir)
+        if resume:
+            restored = _restore(config, checkpoint_dir, snapshot_every)
+        elif (step := checkpoint.latest_iteration(checkpoint_dir)) is not None:
+            raise ValueError(
+                f"{checkpoint_dir} holds a checkpoint (step {step}) of a run: resume it, or start elsewhere"
+            )
+    snapshots = _unstacked(restored.snapshots) if restored else []
+    earlier_s = float(restored.wall_time_s) if restored else 0.0
+    saved_step = int(restored.state.step) if restored else None
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=float(config.time.t_end_s), unit="s", unit_scale=True, delay=2.0, desc="simulated time")
 
+    start = time.perf_counter()
+
+    def save(state: State) -> None:
+        nonlocal saved_step
+        if checkpoint_dir is not None and (saved_step is None or int(state.step) > saved_step):
+            wall_time_s = np.asarray(earlier_s + time.perf_counter() - start)
+            every = np.asarray(snapshot_every, np.int64)
+            saved = RunProgress(state, wall_time_s, every, _stacked(snapshots))
+            checkpoint.save(checkpoint_dir, int(state.step), saved)
+            saved_step = int(state.step)
+
     def chunk_done(model: Model, state: State) -> None:
+        step, running = int(state.step), int(state.status) == RUNNING
         if bar is not None:
             bar.n = min(float(state.time_s), float(config.time.t_end_s))
             bar.set_postfix(
-                step=int(state.step),
+                step=step,
                 p_MPa=f"{float(state.pressure_Pa) / 1e6:.4g}",
                 crack_um=f"{float(state.crack_tip_depth_m) * 1e6:.3g}",
                 refresh=False,
             )
             bar.refresh()
-        if snapshot_every and int(state.step) > 0:
-            snapshots.append(
-                {
-                    "time_s": float(state.time_s),
-                    "step": int(state.step),
-                    "pressure_Pa": float(state.pressure_Pa),
-                    "damage": np.asarray(state.fields.damage),
-                    "li_body_indicator": np.asarray(
-                        li_body(
-                            model.config, model.grid, model.defect, state.fields.damage, state.fields.damage_floor
-                        ).node_indicator
-                    ),
-                }
-            )
+        last_snapshot = int(snapshots[-1]["step"]) if snapshots else 0
+        if snapshot_every and step > last_snapshot and (step % snapshot_every == 0 or not running):
+            snapshots.append(_snapshot(model, state))
+        if checkpoint_every and running and step - (saved_step or 0) >= checkpoint_every:
+            save(state)
         if on_chunk is not None:
             on_chunk(model, state)
 
-    start = time.perf_counter()
     try:
-        model, state = run(config, chunk_steps=snapshot_every or 10, on_chunk=chunk_done)
+        model, state = run(
+            config,
+            start=restored.state if restored else None,
+            chunk_steps=math.gcd(CHUNK_STEPS, snapshot_every),
+            on_chunk=chunk_done,
+            stop_when=stop_when,
+        )
         state = jax.block_until_ready(state)
     finally:
         if bar is not None:
             bar.close()
-    return summarise(model, state, time.perf_counter() - start, snapshots)
+    if int(state.status) == RUNNING:
+        save(state)
+        raise Interrupted(int(state.step), float(state.time_s))
+    return summarise(model, state, earlier_s + time.perf_counter() - start, snapshots)

@@ -1,24 +1,30 @@
 """The ``ecmjax`` command: ``run`` a configuration, ``sweep`` parameters, ``validate``, ``critical-pressure``.
 
 The command only parses arguments, calls the library and writes what it returns; every number comes
-from :mod:`ecmjax.model` or :mod:`ecmjax.validation`. Nothing is written unless the run succeeded, and
-then every file is written atomically (:mod:`ecmjax.io`), ``result.json`` last.
+from :mod:`ecmjax.model` or :mod:`ecmjax.validation`. Nothing is written before the input is checked;
+``run`` then writes ``DIR/config.toml`` (which ``--resume`` checks against) and its checkpoints, and the
+results once the run ends, every file atomically (:mod:`ecmjax.io`), ``result.json`` last.
 
 Exit status: 0 success (the cell failed or survived); 1 a validation case failed, or an output could not
 be written; 2 bad input (configuration or arguments; nothing is created); 3 the run diverged or ran out
-of steps (``result.json`` says where, ``history.csv`` holds the steps before).
+of steps (``result.json`` says where, ``history.csv`` holds the steps before); 143 (128 + SIGTERM) the run
+was stopped by SIGTERM, e.g. a batch scheduler's preemption, and checkpointed: ``--resume`` continues it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.metadata
 import math
 import platform
+import shutil
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +32,7 @@ from . import __version__
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SOLVE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SOLVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 128 + signal.SIGTERM
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="ecmjax",
         description="Differentiable electro-chemo-mechanical solver of Li plating into solid-electrolyte defects.",
         epilog="exit status: 0 success, 1 validation failed or output not written, 2 bad input (nothing"
-        " created), 3 the run diverged or ran out of steps (what was computed is written)",
+        " created), 3 the run diverged or ran out of steps (what was computed is written), 143 stopped by"
+        " SIGTERM and checkpointed (rerun with --resume)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -49,8 +56,10 @@ def _parser() -> argparse.ArgumentParser:
         "run",
         help="run the coupled model to failure (short circuit), survival to t_end, or divergence",
         description="Plate Li into the defect until the Li-filled crack crosses the electrolyte, or until"
-        " time.t_end_s. Writes DIR/result.json, DIR/history.csv, DIR/fields.npz, DIR/config.toml and PNG"
-        " figures. Every key carries its SI unit in its name, e.g. geometry.depth_m.",
+        " time.t_end_s. Writes DIR/config.toml at the start, checkpoints in DIR/checkpoints as it goes, and"
+        " DIR/result.json, DIR/history.csv, DIR/fields.npz and PNG figures at the end. On SIGTERM it stops"
+        " within 10 steps, checkpoints and exits with status 143; --resume continues it to the same result."
+        " Every key carries its SI unit in its name, e.g. geometry.depth_m.",
     )
     _add_config_arguments(run)
     run.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory (created)")
@@ -61,15 +70,33 @@ def _parser() -> argparse.ArgumentParser:
         metavar="K",
         help="also keep the damage every K steps: DIR/snapshots.npz and an animation DIR/damage.gif",
     )
+    run.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=50,
+        metavar="N",
+        help="save the run's state in DIR/checkpoints every N accepted steps (the last 3 are kept; removed"
+        " when the run ends); 0: only on SIGTERM (default: %(default)s)",
+    )
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the latest checkpoint in DIR/checkpoints; give the configuration the run started"
+        " with (DIR/config.toml) and the same --snapshots",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar; print nothing on success")
     run.set_defaults(handler=_run)
 
     sweep = commands.add_parser(
         "sweep",
-        help="run the Cartesian product of values of some keys; failure time against the first key",
-        description="Run every combination of the --vary values (one compilation serves them all) and write"
-        " DIR/sweep.csv, DIR/sweep.json and DIR/sweep.png (failure time against the first varied key;"
-        " survived cases are marked at the top, not plotted as numbers).",
+        help="run the Cartesian product of values of some keys in batches; failure time against the first key",
+        description="Run every combination of the --vary values and write DIR/sweep.csv, DIR/sweep.json and"
+        " DIR/sweep.png (failure time against the first varied key; survived cases are marked at the top,"
+        " not plotted as numbers). Cases that differ only in floats the model traces (geometry, material,"
+        " operating conditions) run together as one vmap-ed batch, split across all devices; others (grid"
+        " size, defect shape, solver settings) form groups compiled apart. The figures of finished batches"
+        " are checkpointed in DIR/checkpoints (--resume continues); SIGTERM stops after the current chunk"
+        " of steps.",
     )
     _add_config_arguments(sweep)
     sweep.add_argument(
@@ -80,16 +107,40 @@ def _parser() -> argparse.ArgumentParser:
         help="values of one key, e.g. --vary operating.current_density_A_per_m2=2,5,10,20 (repeatable)",
     )
     sweep.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory (created)")
+    sweep.add_argument(
+        "--batch-size",
+        type=int,
+        default=0,
+        metavar="B",
+        help="cases per batch (rounded up to a multiple of the device count; default 0: each group at once)",
+    )
+    sweep.add_argument("--resume", action="store_true", help="skip the batches checkpointed in DIR/checkpoints")
+    sweep.add_argument(
+        "--distributed",
+        action="store_true",
+        help="join a multi-process job (jax.distributed): auto-detected under SLURM or Open MPI, else give"
+        " --coordinator, --num-processes and --process-id; process 0 writes the outputs",
+    )
+    sweep.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0 (with --distributed)")
+    sweep.add_argument("--num-processes", type=int, metavar="N", help="processes in the job (with --distributed)")
+    sweep.add_argument("--process-id", type=int, metavar="I", help="this process's index (with --distributed)")
     sweep.add_argument("--quiet", action="store_true", help="print nothing but errors")
     sweep.set_defaults(handler=_sweep)
 
     validate = commands.add_parser(
         "validate",
         help="run the validation cases against closed-form references",
-        description="Run the validation cases in float64, print a table and write DIR/validation.json;"
-        " exit status 1 if any case fails.",
+        description="Run the validation cases in float64 (or float32), print a table and write"
+        " DIR/validation.json; exit status 1 if any case fails.",
     )
     validate.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory (created)")
+    validate.add_argument(
+        "--dtype",
+        choices=("float64", "float32"),
+        default="float64",
+        help="precision of the cases (default float64, the verification; float32 solves to a 1e-3 residual"
+        " and keeps the same tolerances against the references)",
+    )
     validate.add_argument("--quiet", action="store_true", help="print nothing but errors")
     validate.set_defaults(handler=_validate)
 
@@ -194,10 +245,11 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _load(args: argparse.Namespace, extra: Sequence[str] = ()) -> Any:
     """The validated configuration, or ``None`` after printing why (bad input)."""
-    from .config import ConfigError, load_config
+    from .config import ConfigError, check_devices, load_config
 
     try:
         config = load_config(args.config, [*args.overrides, *extra])
+        check_devices(config)
     except ConfigError as err:
         _error(str(err))
         return None
@@ -219,6 +271,74 @@ def _prepare(config: Any) -> None:
 _RUN_FILES = ("result.json", "history.csv", "fields.npz", "config.toml")
 
 
+@contextlib.contextmanager
+def _sigterm_flag() -> Iterator[threading.Event]:
+    """A flag that SIGTERM sets, instead of ending the process, while inside; the previous handler after.
+
+    A batch scheduler (SLURM) sends SIGTERM some time before it kills a job: the run then stops after its
+    chunk of steps and checkpoints, rather than losing the steps since its last checkpoint.
+    """
+    flag = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: flag.set())
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _resume_config_problem(path: Path, config: Any) -> str | None:
+    """Why ``config`` is not the configuration the run started with, saved in ``path``, or ``None``."""
+    from .config import tomllib
+
+    def flat(text: str) -> dict[str, Any]:
+        return {
+            f"{section}.{key}": value for section, table in tomllib.loads(text).items() for key, value in table.items()
+        }
+
+    try:
+        saved = flat(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        return f"--resume: cannot read {str(path)!r}, the configuration the run started with: {err}"
+    given = flat(config.to_toml())
+    differing = sorted(key for key in saved.keys() | given.keys() if saved.get(key) != given.get(key))
+    if not differing:
+        return None
+    shown = "; ".join(f"{key} = {given.get(key)!r} (started with {saved.get(key)!r})" for key in differing)
+    return (
+        f"--resume: the configuration differs from the one the run started with ({str(path)!r}) in {shown};"
+        f" resume with: ecmjax run {path} --out {path.parent} --resume"
+    )
+
+
+def _checkpoint_problem(out: Path, resume: bool, what: str, final_output: str) -> str | None:
+    """Why a new ``what`` (run, sweep) cannot start in ``out``, which holds checkpoints, or why ``--resume``
+    cannot go on, with none; ``None`` if neither. Checked before any compute."""
+    from .solver.checkpoint import latest_iteration
+
+    checkpoints = out / "checkpoints"
+    step = latest_iteration(checkpoints)
+    if not resume:
+        if step is None:
+            return None
+        return (
+            f"--out {str(out)!r} holds the checkpoints of an unfinished {what} (checkpoint {step} in"
+            f" {str(checkpoints)!r}): continue it with --resume, or choose another --out"
+        )
+    if step is None:
+        ended = f" (the {what} there ended)" if (out / final_output).is_file() else ""
+        return f"--resume: no checkpoint to resume in {str(checkpoints)!r}{ended}"
+    return None
+
+
+def _run_checkpoint_problem(args: argparse.Namespace, config: Any) -> str | None:
+    """Why the run cannot start (or, with ``--resume``, go on) in ``--out``, or ``None``; checked before compute."""
+    if args.checkpoint_every < 0:
+        return f"--checkpoint-every = {args.checkpoint_every} is out of range: must be >= 0 (0: only on SIGTERM)"
+    if problem := _checkpoint_problem(args.out, args.resume, "run", "result.json"):
+        return problem
+    return _resume_config_problem(args.out / "config.toml", config) if args.resume else None
+
+
 def _run(args: argparse.Namespace) -> int:
     config = _load(args)
     if config is None:
@@ -226,17 +346,44 @@ def _run(args: argparse.Namespace) -> int:
     if args.snapshots < 0:
         _error(f"--snapshots = {args.snapshots} is out of range: must be >= 0 (0: no snapshots)")
         return EXIT_USAGE
+    if problem := _run_checkpoint_problem(args, config):
+        _error(problem)
+        return EXIT_USAGE
     _prepare(config)
-    from .api import simulate
-
-    result = simulate(config, progress=not args.quiet, snapshot_every=args.snapshots)
-
+    from .api import Interrupted, simulate
+    from .config import ConfigError
     from .io import write_csv, write_json, write_npz, write_text
     from .plotting import plot_run
 
+    checkpoints = args.out / "checkpoints"
     try:
         args.out.mkdir(parents=True, exist_ok=True)
         write_text(args.out / "config.toml", config.to_toml())
+    except OSError as err:
+        _error(f"cannot write to {str(args.out)!r}: {err}")
+        return EXIT_FAILED
+    with _sigterm_flag() as sigterm:
+        try:
+            result = simulate(
+                config,
+                progress=not args.quiet,
+                snapshot_every=args.snapshots,
+                stop_when=lambda state: sigterm.is_set(),
+                checkpoint_dir=checkpoints,
+                checkpoint_every=args.checkpoint_every,
+                resume=args.resume,
+            )
+        except Interrupted as stopped:
+            _error(
+                f"SIGTERM: {stopped} and is checkpointed in {str(checkpoints)!r}; to continue it, rerun the same"
+                " command with --resume"
+            )
+            return EXIT_INTERRUPTED
+        except ConfigError as err:  # a checkpoint of another --snapshots
+            _error(str(err))
+            return EXIT_USAGE
+
+    try:
         write_csv(args.out / "history.csv", list(result.history), zip(*result.history.values(), strict=True))
         write_npz(args.out / "fields.npz", **result.fields)
         outputs = list(_RUN_FILES)
@@ -261,6 +408,7 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as err:
         _error(f"cannot write to {str(args.out)!r}: {err}")
         return EXIT_FAILED
+    shutil.rmtree(checkpoints, ignore_errors=True)  # the run ended: nothing is left to resume
 
     if result.status in ("diverged", "incomplete"):
         _error(f"run {result.status}: {result.message}; result.json and history.csv hold what was computed")
@@ -398,18 +546,6 @@ def _summary_text(summary: dict[str, Any]) -> str:
     )
 
 
-_SWEEP_COLUMNS = (
-    "status",
-    "failure_time_s",
-    "initiation_time_s",
-    "initiation_pressure_Pa",
-    "max_pressure_Pa",
-    "damage_depth_extent_m",
-    "damage_lateral_extent_m",
-    "damage_mean_depth_m",
-)
-
-
 def _parse_vary(items: Sequence[str]) -> list[tuple[str, list[str]]] | str:
     """``[(key, [values...]), ...]`` from ``key=v1,v2``; or the message saying what is wrong."""
     varied = []
@@ -422,12 +558,31 @@ def _parse_vary(items: Sequence[str]) -> list[tuple[str, list[str]]] | str:
     return varied
 
 
+def _sweep_arguments_problem(args: argparse.Namespace) -> str | None:
+    """Why the sweep's own arguments (not the configuration) are unusable, or ``None``."""
+    if args.batch_size < 0:
+        return f"--batch-size = {args.batch_size} is out of range: must be >= 1 (0: each group at once)"
+    explicit = [args.coordinator, args.num_processes, args.process_id]
+    if not args.distributed and any(value is not None for value in explicit):
+        return "--coordinator, --num-processes and --process-id need --distributed"
+    if any(value is not None for value in explicit) and any(value is None for value in explicit):
+        return "give all of --coordinator, --num-processes and --process-id, or none (auto-detected)"
+    if args.num_processes is not None and args.num_processes < 1:
+        return f"--num-processes = {args.num_processes} is out of range: must be >= 1"
+    if args.process_id is not None and not 0 <= args.process_id < (args.num_processes or 1):
+        return f"--process-id = {args.process_id} is out of range: must be in [0, {args.num_processes - 1}]"
+    return None
+
+
 def _sweep(args: argparse.Namespace) -> int:
     import itertools
 
     varied = _parse_vary(args.vary)
     if isinstance(varied, str):
         _error(varied)
+        return EXIT_USAGE
+    if problem := _sweep_arguments_problem(args):
+        _error(problem)
         return EXIT_USAGE
     keys = [key for key, _ in varied]
     combinations = list(itertools.product(*(values for _, values in varied)))
@@ -437,41 +592,105 @@ def _sweep(args: argparse.Namespace) -> int:
         if config is None:
             return EXIT_USAGE
         configs.append(config)
+    if any(config.solver.domain_devices != 1 for config in configs):
+        _error("solver.domain_devices must be 1 in a sweep: a sweep splits its cases over the devices, not the grid")
+        return EXIT_USAGE
+    request = {"varied": dict(varied), "base_config": configs[0].to_dict()}
+    checkpoints = args.out / "checkpoints"
+    if problem := _sweep_checkpoint_problem(args.out, args.resume, request):
+        _error(problem)
+        return EXIT_USAGE
+    if args.distributed:
+        from .distributed import initialize
+
+        initialize(args.coordinator, args.num_processes, args.process_id)
     _prepare(configs[0])
-    from .api import simulate
+    import jax
+
+    from .distributed import any_process, is_writer
     from .io import write_csv, write_json
     from .plotting import plot_sweep
+    from .sweep import case_mesh, row, run_sweep
 
-    rows = []
-    for n, (values, config) in enumerate(zip(combinations, configs, strict=True), start=1):
-        result = simulate(config)
-        case = dict(zip(keys, (_value_of(config, k) for k in keys), strict=True))
-        case.update({column: result.summary[column] for column in _SWEEP_COLUMNS})
-        rows.append(case)
-        if not args.quiet:
-            shown = ", ".join(f"{k}={v}" for k, v in zip(keys, values, strict=True))
-            failure = result.summary["failure_time_s"]
+    writer = is_writer()
+    if writer and not args.resume:
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_json(args.out / "sweep_request.json", request)
+    mesh = case_mesh()
+    shown = lambda i: ", ".join(f"{k}={v}" for k, v in zip(keys, combinations[i], strict=True))
+    quiet = args.quiet or not writer
+    if not quiet:
+        print(f"{len(configs)} cases on {mesh.size} device(s) in {jax.process_count()} process(es)", flush=True)
+
+    def batch_done(number: int, count: int, indices: list[int], progress: Any) -> None:
+        if quiet:
+            return
+        for i in indices:
+            case = row(progress.figures[i])
+            failure = case["failure_time_s"]
             print(
-                f"[{n}/{len(configs)}] {shown}: {result.status}"
+                f"[{i + 1}/{len(configs)}] {shown(i)}: {case['status']}"
                 + (f" at {failure:.4g} s" if failure is not None else "")
-                + f" ({result.summary['wall_time_s']:.1f} s)",
+                + f" ({case['n_steps']} steps)",
                 flush=True,
             )
+        print(f"batch {number}/{count} done ({int(progress.done.sum())}/{len(configs)} cases)", flush=True)
+
+    def chunk_done(running: int, steps: int) -> None:
+        if not quiet:
+            print(f"  {running} case(s) of the batch still running, up to step {steps}", file=sys.stderr, flush=True)
+
+    with _sigterm_flag() as stop:
+        progress = run_sweep(
+            configs,
+            mesh=mesh,
+            batch_size=args.batch_size or None,
+            checkpoint_dir=checkpoints,
+            resume=args.resume,
+            on_batch=batch_done,
+            on_chunk=chunk_done,
+            should_stop=lambda: any_process(stop.is_set()),
+        )
+    if not progress.done.all():
+        if writer:
+            _error(
+                f"SIGTERM: the sweep stopped with {int(progress.done.sum())}/{len(configs)} cases done, checkpointed"
+                f" in {str(checkpoints)!r}; to continue it, rerun the same command with --resume"
+            )
+        return EXIT_INTERRUPTED
+    if not writer:
+        return EXIT_OK
+    rows = []
+    for i, config in enumerate(configs):
+        case = dict(zip(keys, (_value_of(config, k) for k in keys), strict=True))
+        case.update(row(progress.figures[i]))
+        rows.append(case)
     try:
-        args.out.mkdir(parents=True, exist_ok=True)
-        header = [*keys, *_SWEEP_COLUMNS]
-        write_csv(args.out / "sweep.csv", header, ([row[c] for c in header] for row in rows))
+        header = [*keys, *(column for column in rows[0] if column not in keys)]
+        write_csv(args.out / "sweep.csv", header, ([row_[c] for c in header] for row_ in rows))
         figure = plot_sweep(rows, keys[0], args.out / "sweep.png")
         write_json(
             args.out / "sweep.json",
-            {"varied": dict(varied), "cases": rows, "base_config": configs[0].to_dict(), "versions": _versions()},
+            {**request, "cases": rows, "versions": _versions(), "devices": mesh.size, "processes": jax.process_count()},
         )
     except OSError as err:
         _error(f"cannot write to {str(args.out)!r}: {err}")
         return EXIT_FAILED
+    shutil.rmtree(checkpoints, ignore_errors=True)  # the sweep ended: nothing is left to resume
     if not args.quiet:
         print(f"outputs: {args.out}/ (sweep.csv, sweep.json, {figure.name})")
-    return EXIT_SOLVE if any(row["status"] in ("diverged", "incomplete") for row in rows) else EXIT_OK
+    return EXIT_SOLVE if any(row_["status"] in ("diverged", "incomplete") for row_ in rows) else EXIT_OK
+
+
+def _sweep_checkpoint_problem(out: Path, resume: bool, request: dict[str, Any]) -> str | None:
+    """Why the sweep cannot start (or, with ``--resume``, go on) in ``out``, or ``None``; checked before compute."""
+    import json
+
+    if problem := _checkpoint_problem(out, resume, "sweep", "sweep.csv"):
+        return problem
+    if resume and json.loads((out / "sweep_request.json").read_text()) != json.loads(json.dumps(request)):
+        return f"--resume: the sweep in {str(out)!r} was started with other --vary values or another configuration"
+    return None
 
 
 def _value_of(config: Any, key: str) -> Any:
@@ -507,7 +726,7 @@ def _validate(args: argparse.Namespace) -> int:
 
     from . import precision
 
-    precision.enable_float64()
+    dtype = precision.use_default_dtype(args.dtype)
     try:
         validation = importlib.import_module("ecmjax.validation")
     except ModuleNotFoundError as err:
@@ -517,7 +736,7 @@ def _validate(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
     if not args.quiet:
-        print("running the validation cases (a few minutes on a CPU)...", flush=True)
+        print(f"running the validation cases in {dtype} (a few minutes on a CPU)...", flush=True)
     start = time.perf_counter()
     cases = [_case_dict(result) for result in validation.run_cases()]
     wall_time_s = time.perf_counter() - start
@@ -531,6 +750,7 @@ def _validate(args: argparse.Namespace) -> int:
             args.out / "validation.json",
             {
                 "all_passed": all_passed,
+                "dtype": str(dtype),
                 "cases": cases,
                 "versions": _versions(),
                 "device": _device(),

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import equinox as eqx
+import jax
 
 from ecmjax.physics.materials import (
     MATERIALS,
@@ -46,6 +47,7 @@ __all__ = [
     "OperatingConfig",
     "SolverConfig",
     "TimeConfig",
+    "check_devices",
     "load_config",
 ]
 
@@ -241,7 +243,7 @@ class TimeConfig(eqx.Module):
 
 
 class SolverConfig(eqx.Module):
-    """Numerical settings: precision, tolerances, iteration caps, ersatz properties of void cells."""
+    """Numerical settings: precision, tolerances, iteration caps, void ersatz, devices the grid is split over."""
 
     dtype: str = _choice("float64", ("float64", "float32"))
     rtol: float = _number(1e-8, gt=0.0, lt=1.0)
@@ -250,6 +252,7 @@ class SolverConfig(eqx.Module):
     void_stiffness_ratio: float = _number(1e-6, gt=0.0, lt=1.0)
     void_conductivity_ratio: float = _number(1e-4, gt=0.0, lt=1.0)
     preconditioner: str = _choice("multigrid", ("multigrid", "jacobi"))
+    domain_devices: int = _integer(1, ge=1)
 
 
 class Config(eqx.Module):
@@ -388,6 +391,33 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def check_devices(config: Config) -> None:
+    """Check ``solver.domain_devices`` against the devices JAX sees, before the run compiles.
+
+    Apart from :func:`load_config` because the answer depends on the machine, not on the configuration.
+    One device is not checked, so that the default leaves JAX's backend unstarted (``jax.distributed``
+    must start first).
+
+    Raises:
+        ConfigError: more devices are asked for than there are.
+    """
+    devices = config.solver.domain_devices
+    if devices == 1:
+        return
+    available = jax.devices()
+    if devices > len(available):
+        platform = available[0].platform
+        hint = (
+            f"; on CPU, set XLA_FLAGS=--xla_force_host_platform_device_count={devices} before JAX starts"
+            if platform == "cpu"
+            else ""
+        )
+        raise ConfigError(
+            f"solver.domain_devices = {devices} is out of range: must be <= {len(available)}, the {platform}"
+            f" devices JAX sees{hint}"
+        )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -36,7 +36,7 @@ import numpy as np
 from jax import lax
 from jaxtyping import Array, Bool, Float, Int
 
-from .config import Config
+from .config import Config, check_devices
 from .measures import INITIATED, crack_tip_depth_m, max_damage
 from .model import (
     Defect,
@@ -53,6 +53,7 @@ from .physics.li_body import balanced_pressure_Pa, li_volume_m2
 from .precision import resolve_dtype
 from .solver.anderson import anderson_start, anderson_step
 from .solver.damage import DamageProblem, solve_damage
+from .solver.decomposition import Tree, domain_mesh, split_along_x
 from .solver.elasticity import cavity_opening_m2, cell_tensile_energy_J_per_m3, solve_elasticity
 from .solver.grid import Grid
 from .solver.newton import NewtonKrylov
@@ -448,11 +449,27 @@ def _advance_one(model: Model, state: State) -> State:
     return jax.tree.map(lambda a, b: jnp.where(accept, a, b), committed, retried)
 
 
+def _split(config: Config, fields: Tree) -> Tree:
+    """Grid fields split along x over ``solver.domain_devices`` devices (:mod:`ecmjax.solver.decomposition`).
+
+    XLA then partitions every solve over the devices. On one device the fields are returned as they
+    are, so that the single-device program is unchanged.
+    """
+    devices = config.solver.domain_devices
+    if devices == 1:
+        return fields
+    check_devices(config)
+    return split_along_x(fields, domain_mesh(devices))
+
+
 def advance(model: Model, state: State, steps) -> State:
     """Take up to ``steps`` more accepted steps, stopping early when the run ends (traceable)."""
+    config = model.config
+    model = eqx.tree_at(lambda m: (m.defect, m.outside_pit), model, _split(config, (model.defect, model.outside_pit)))
+    split_state = lambda s: eqx.tree_at(lambda s: s.fields, s, _split(config, s.fields))
     target = state.step + steps
     keep_going = lambda s: (s.status == RUNNING) & (s.step < target)
-    return lax.while_loop(keep_going, lambda s: _advance_one(model, s), state)
+    return lax.while_loop(keep_going, lambda s: split_state(_advance_one(model, s)), split_state(state))
 
 
 def initial_state(model: Model) -> State:
@@ -477,12 +494,15 @@ def initial_state(model: Model) -> State:
         step=jnp.asarray(0),
         trials=jnp.asarray(0),
         retries=jnp.asarray(0),
-        fields=Fields(
-            potential_V=flat_cell_potential_V(problem, eta).astype(dtype),
-            displacement_m=jnp.zeros((2,) + grid.node_shape, dtype),
-            damage=damage,
-            damage_floor=damage,
-            history_J_per_m3=jnp.zeros(grid.shape, dtype),
+        fields=_split(
+            config,
+            Fields(
+                potential_V=flat_cell_potential_V(problem, eta).astype(dtype),
+                displacement_m=jnp.zeros((2,) + grid.node_shape, dtype),
+                damage=damage,
+                damage_floor=damage,
+                history_J_per_m3=jnp.zeros(grid.shape, dtype),
+            ),
         ),
         pressure_Pa=pressure,
         li_volume_m2=config.geometry.fill_fraction * model.pit_area_m2,
@@ -505,20 +525,41 @@ _start = eqx.filter_jit(lambda config: (lambda model: (model, initial_state(mode
 _advance = eqx.filter_jit(advance)
 
 
+def state_shape(config: Config) -> State:
+    """The shapes and dtypes of a run's :class:`State` (nothing is computed): the template of a checkpoint."""
+    return eqx.filter_eval_shape(_start, config)[1]
+
+
+def _cast_like(template: State, state: State) -> State:
+    """``state`` (e.g. NumPy arrays from a checkpoint) typed and placed as ``template``.
+
+    The chunk compiled for a fresh run then serves it: a state differing in weak type, sharding or
+    commitment to a device would compile the loop again.
+    """
+    put = lambda t, x: lax.full_like(t, x) if t.ndim == 0 else jax.device_put(x, t.sharding if t.committed else None)
+    return jax.tree.map(put, template, state)
+
+
 def run(
     config: Config,
     *,
+    start: State | None = None,
     chunk_steps: int = 10,
     on_chunk: Callable[[Model, State], None] | None = None,
     stop_when: Callable[[State], bool] | None = None,
 ) -> tuple[Model, State]:
     """Run the configuration to failure, ``t_end`` or divergence; returns the model and the final state.
 
-    The loop runs jitted, ``chunk_steps`` accepted steps at a time; ``on_chunk(model, state)`` is called
-    after the initial state and after every chunk (progress bars, snapshots). ``stop_when(state)``, checked
-    after every chunk, ends the run early (still ``running``), e.g. once an event of interest is passed.
+    ``start``: resume from this state (of a run of the same configuration, say from a checkpoint) rather
+    than from ``t = 0``; the steps taken from it are those an uninterrupted run takes, bit for bit. The
+    loop runs jitted, ``chunk_steps`` accepted steps at a time; ``on_chunk(model, state)`` is called after
+    the starting state and after every chunk (progress bars, snapshots, checkpoints). ``stop_when(state)``,
+    checked after every chunk, ends the run early (still ``running``), e.g. once an event of interest is
+    passed.
     """
     model, state = _start(config)
+    if start is not None:
+        state = _cast_like(state, start)
     if on_chunk is not None:
         on_chunk(model, state)
     steps = jnp.asarray(chunk_steps)

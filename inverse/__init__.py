@@ -6,7 +6,7 @@
 - :mod:`.loss`, :mod:`.parameters`, :mod:`.levenberg_marquardt`: the censored log-normal misfit, unconstrained
   coordinates, resumable Levenberg-Marquardt steps.
 - :mod:`.fit`: the fit itself (``ecmjax fit``), with :mod:`.uncertainty` (Laplace covariance, identifiability
-  warnings) and :mod:`.checkpoint` (orbax, every iteration).
+  warnings), checkpointed with orbax every iteration (:mod:`ecmjax.solver.checkpoint`).
 """
 
 from .fit import FitResult, fit

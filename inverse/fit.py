@@ -13,8 +13,8 @@ noise-free twin of ``examples/truth.toml`` (depth and modulus, from 0.9 um and 3
 loss of 2e-18 (relative errors 7e-10) with 6 Jacobians; ``optax.adam(0.1)`` in the same coordinates,
 after 10 gradients, oscillates along the narrow valley of the correlated pair (loss 0.1 to 4, errors of
 13% and 18%). The state between iterations is plain arrays (:class:`.levenberg_marquardt.LMState`), saved
-with orbax after every iteration (:mod:`.checkpoint`), so a killed fit resumes where it stopped and ends
-at the same answer.
+with orbax after every iteration (:mod:`ecmjax.solver.checkpoint`), so a killed fit resumes where it
+stopped and ends at the same answer.
 
 When ``sigma_log`` is not given the rows are weighted equally and the scatter is estimated from the
 residuals at the optimum, ``s^2 = sum r^2 / (n - k)`` (Bates & Watts, *Nonlinear Regression Analysis*,
@@ -33,8 +33,8 @@ import numpy as np
 from jaxtyping import Float, Int
 
 from ecmjax.config import Config, ConfigError
+from ecmjax.solver import checkpoint
 
-from . import checkpoint
 from .failure_time import failure_time
 from .levenberg_marquardt import LMState, lm_start, lm_trial_point, lm_update
 from .loss import residuals as misfit_residuals

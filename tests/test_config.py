@@ -87,7 +87,7 @@ def test_defaults():
     assert config.geometry.half_width_m == 1e-6
     assert DEFAULTS["material"]["fracture_energy_J_per_m2"] == lpscl.fracture_energy_J_per_m2
     assert VALID_KEYS == sorted(f"{s}.{k}" for s, keys in DEFAULTS.items() for k in keys)
-    assert len(VALID_KEYS) == 50
+    assert len(VALID_KEYS) == 51
 
 
 def test_config_is_an_immutable_pytree_with_float_leaves_and_static_ints_and_strings():
@@ -320,11 +320,12 @@ def test_non_finite_numbers(override, expected):
         ("solver.max_krylov_iterations=-5", "must be >= 1"),
         ("solver.void_stiffness_ratio=0", "must be > 0 and < 1"),
         ("solver.void_conductivity_ratio=1", "must be > 0 and < 1"),
+        ("solver.domain_devices=0", "must be >= 1"),
     ],
 )
 def test_out_of_range(override, rule):
     key, _, text = override.partition("=")
-    integer_keys = ("grid.nx", "solver.max_newton_iterations", "solver.max_krylov_iterations")
+    integer_keys = ("grid.nx", "solver.max_newton_iterations", "solver.max_krylov_iterations", "solver.domain_devices")
     shown = text if key in integer_keys else repr(float(text))
     assert error_of([override]) == f"{key} = {shown} is out of range: {rule}"
 

@@ -1,4 +1,4 @@
-"""Saving and resuming a fit's state with orbax (inverse/checkpoint.py)."""
+"""Saving and resuming state with orbax (solver/checkpoint.py)."""
 
 import signal
 import subprocess
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from jaxtyping import Float
 
-from ecmjax.inverse.checkpoint import KEEP, latest, save
 from ecmjax.inverse.levenberg_marquardt import LMState, lm_start
+from ecmjax.solver.checkpoint import KEEP, latest, latest_iteration, save
 
 
 class FitState(eqx.Module):
@@ -72,7 +72,7 @@ def test_a_save_survives_sigkill_right_after_it_returns(tmp_path):
     # save() waits for the write to finish, so killing the process the moment it returns loses nothing.
     script = (
         "import os, signal, sys; sys.path.insert(0, sys.argv[2]);"
-        "from test_inverse_checkpoint import state; from ecmjax.inverse.checkpoint import save;"
+        "from test_checkpoint import state; from ecmjax.solver.checkpoint import save;"
         "save(sys.argv[1], 7, state(7)); os.kill(os.getpid(), signal.SIGKILL)"
     )
     run = subprocess.run([sys.executable, "-c", script, str(tmp_path), str(Path(__file__).parent)], timeout=60)
@@ -100,8 +100,28 @@ def test_a_half_written_checkpoint_is_not_restored(tmp_path):
     assert_identical(restored, state(1))
 
 
-def test_a_template_of_another_shape_raises(tmp_path):
+def test_a_template_of_another_shape_raises_naming_the_array(tmp_path):
     save(tmp_path, 0, state(0))
     other = eqx.tree_at(lambda s: s.loss_history, state(0), np.zeros(4))
-    with pytest.raises(ValueError, match="not .* as in the template"):
+    with pytest.raises(ValueError, match=r"\.loss_history is float64\[8\], not float64\[4\]"):
         latest(tmp_path, other)
+    with pytest.raises(ValueError, match="holds 7 arrays, not 6 as in the template"):
+        latest(tmp_path, eqx.tree_at(lambda s: s.loss_history, state(0), None))
+
+
+def test_a_template_may_depend_on_the_iteration_and_be_shapes_only(tmp_path):
+    # A state that grows as it goes (a run's snapshots): the template is made for the iteration found.
+    for iteration in (2, 5):
+        save(tmp_path, iteration, {"rows": np.arange(iteration, dtype=np.int32), "x": np.float64(iteration)})
+    like = lambda iteration: {"rows": jax.ShapeDtypeStruct((iteration,), np.int32), "x": np.float64(0)}
+    iteration, restored = latest(tmp_path, like)
+    assert iteration == 5 and restored["rows"].tolist() == [0, 1, 2, 3, 4] and restored["x"] == 5.0
+    assert latest_iteration(tmp_path) == 5 and latest_iteration(tmp_path / "missing") is None
+
+
+def test_how_many_are_kept_can_be_chosen(tmp_path):
+    for iteration in range(3):
+        save(tmp_path, iteration, state(iteration), keep=1)
+    assert [p.name for p in tmp_path.iterdir()] == ["2"]
+    with pytest.raises(ValueError, match="keep = 0 is out of range: must be >= 1"):
+        save(tmp_path, 3, state(3), keep=0)
