@@ -23,6 +23,7 @@ import numpy as np
 from jaxtyping import Float, Int
 
 from .config import Config, ConfigError, load_config
+from .distributed import gather, gathered
 from .measures import damage_extents
 from .model import elasticity_problem, li_body, potential_problem
 from .simulation import (
@@ -187,8 +188,8 @@ def _snapshot(model: Model, state: State) -> dict[str, Any]:
         np.float64(state.time_s),
         np.int64(state.step),
         np.float64(state.pressure_Pa),
-        np.asarray(fields.damage),
-        np.asarray(body, fields.damage.dtype),
+        gather(fields.damage),
+        gather(body).astype(fields.damage.dtype),
     )
     return dict(zip(SNAPSHOT_KEYS, values, strict=True))
 
@@ -287,7 +288,7 @@ def simulate(
         if checkpoint_dir is not None and (saved_step is None or int(state.step) > saved_step):
             wall_time_s = np.asarray(earlier_s + time.perf_counter() - start)
             every = np.asarray(snapshot_every, np.int64)
-            saved = RunProgress(state, wall_time_s, every, _stacked(snapshots))
+            saved = RunProgress(gathered(state), wall_time_s, every, _stacked(snapshots))
             checkpoint.save(checkpoint_dir, int(state.step), saved)
             saved_step = int(state.step)
 
@@ -325,4 +326,5 @@ def simulate(
     if int(state.status) == RUNNING:
         save(state)
         raise Interrupted(int(state.step), float(state.time_s))
+    model, state = gathered((model, state))  # from every process, if the grid is split over several
     return summarise(model, state, earlier_s + time.perf_counter() - start, snapshots)

@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         help="continue from the latest checkpoint in DIR/checkpoints; give the configuration the run started"
         " with (DIR/config.toml) and the same --snapshots",
     )
+    _add_distributed_arguments(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar; print nothing on success")
     run.set_defaults(handler=_run)
 
@@ -115,15 +116,7 @@ def _parser() -> argparse.ArgumentParser:
         help="cases per batch (rounded up to a multiple of the device count; default 0: each group at once)",
     )
     sweep.add_argument("--resume", action="store_true", help="skip the batches checkpointed in DIR/checkpoints")
-    sweep.add_argument(
-        "--distributed",
-        action="store_true",
-        help="join a multi-process job (jax.distributed): auto-detected under SLURM or Open MPI, else give"
-        " --coordinator, --num-processes and --process-id; process 0 writes the outputs",
-    )
-    sweep.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0 (with --distributed)")
-    sweep.add_argument("--num-processes", type=int, metavar="N", help="processes in the job (with --distributed)")
-    sweep.add_argument("--process-id", type=int, metavar="I", help="this process's index (with --distributed)")
+    _add_distributed_arguments(sweep)
     sweep.add_argument("--quiet", action="store_true", help="print nothing but errors")
     sweep.set_defaults(handler=_sweep)
 
@@ -243,6 +236,41 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="join a multi-process job (jax.distributed) and use the devices of every process:"
+        " auto-detected under SLURM or Open MPI, else give --coordinator, --num-processes and --process-id;"
+        " process 0 writes the outputs",
+    )
+    parser.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0 (with --distributed)")
+    parser.add_argument("--num-processes", type=int, metavar="N", help="processes in the job (with --distributed)")
+    parser.add_argument("--process-id", type=int, metavar="I", help="this process's index (with --distributed)")
+
+
+def _join(args: argparse.Namespace) -> bool:
+    """Check the ``--distributed`` arguments and, if asked, join the job (before JAX starts); False if bad."""
+    explicit = [args.coordinator, args.num_processes, args.process_id]
+    problem = None
+    if not args.distributed and any(value is not None for value in explicit):
+        problem = "--coordinator, --num-processes and --process-id need --distributed"
+    elif any(value is not None for value in explicit) and any(value is None for value in explicit):
+        problem = "give all of --coordinator, --num-processes and --process-id, or none (auto-detected)"
+    elif args.num_processes is not None and args.num_processes < 1:
+        problem = f"--num-processes = {args.num_processes} is out of range: must be >= 1"
+    elif args.process_id is not None and not 0 <= args.process_id < args.num_processes:
+        problem = f"--process-id = {args.process_id} is out of range: must be in [0, {args.num_processes - 1}]"
+    if problem:
+        _error(problem)
+        return False
+    if args.distributed:
+        from .distributed import initialize
+
+        initialize(args.coordinator, args.num_processes, args.process_id)
+    return True
+
+
 def _load(args: argparse.Namespace, extra: Sequence[str] = ()) -> Any:
     """The validated configuration, or ``None`` after printing why (bad input)."""
     from .config import ConfigError, check_devices, load_config
@@ -340,6 +368,8 @@ def _run_checkpoint_problem(args: argparse.Namespace, config: Any) -> str | None
 
 
 def _run(args: argparse.Namespace) -> int:
+    if not _join(args):
+        return EXIT_USAGE
     config = _load(args)
     if config is None:
         return EXIT_USAGE
@@ -352,13 +382,16 @@ def _run(args: argparse.Namespace) -> int:
     _prepare(config)
     from .api import Interrupted, simulate
     from .config import ConfigError
+    from .distributed import any_process, is_writer
     from .io import write_csv, write_json, write_npz, write_text
     from .plotting import plot_run
 
     checkpoints = args.out / "checkpoints"
+    writer = is_writer()
     try:
         args.out.mkdir(parents=True, exist_ok=True)
-        write_text(args.out / "config.toml", config.to_toml())
+        if writer:
+            write_text(args.out / "config.toml", config.to_toml())
     except OSError as err:
         _error(f"cannot write to {str(args.out)!r}: {err}")
         return EXIT_FAILED
@@ -366,14 +399,16 @@ def _run(args: argparse.Namespace) -> int:
         try:
             result = simulate(
                 config,
-                progress=not args.quiet,
+                progress=not args.quiet and writer,
                 snapshot_every=args.snapshots,
-                stop_when=lambda state: sigterm.is_set(),
+                stop_when=lambda state: any_process(sigterm.is_set()),
                 checkpoint_dir=checkpoints,
                 checkpoint_every=args.checkpoint_every,
                 resume=args.resume,
             )
         except Interrupted as stopped:
+            if not writer:
+                return EXIT_INTERRUPTED
             _error(
                 f"SIGTERM: {stopped} and is checkpointed in {str(checkpoints)!r}; to continue it, rerun the same"
                 " command with --resume"
@@ -382,6 +417,8 @@ def _run(args: argparse.Namespace) -> int:
         except ConfigError as err:  # a checkpoint of another --snapshots
             _error(str(err))
             return EXIT_USAGE
+    if not writer:  # process 0 of a --distributed run writes and reports
+        return EXIT_SOLVE if result.status in ("diverged", "incomplete") else EXIT_OK
 
     try:
         write_csv(args.out / "history.csv", list(result.history), zip(*result.history.values(), strict=True))
@@ -558,22 +595,6 @@ def _parse_vary(items: Sequence[str]) -> list[tuple[str, list[str]]] | str:
     return varied
 
 
-def _sweep_arguments_problem(args: argparse.Namespace) -> str | None:
-    """Why the sweep's own arguments (not the configuration) are unusable, or ``None``."""
-    if args.batch_size < 0:
-        return f"--batch-size = {args.batch_size} is out of range: must be >= 1 (0: each group at once)"
-    explicit = [args.coordinator, args.num_processes, args.process_id]
-    if not args.distributed and any(value is not None for value in explicit):
-        return "--coordinator, --num-processes and --process-id need --distributed"
-    if any(value is not None for value in explicit) and any(value is None for value in explicit):
-        return "give all of --coordinator, --num-processes and --process-id, or none (auto-detected)"
-    if args.num_processes is not None and args.num_processes < 1:
-        return f"--num-processes = {args.num_processes} is out of range: must be >= 1"
-    if args.process_id is not None and not 0 <= args.process_id < (args.num_processes or 1):
-        return f"--process-id = {args.process_id} is out of range: must be in [0, {args.num_processes - 1}]"
-    return None
-
-
 def _sweep(args: argparse.Namespace) -> int:
     import itertools
 
@@ -581,8 +602,10 @@ def _sweep(args: argparse.Namespace) -> int:
     if isinstance(varied, str):
         _error(varied)
         return EXIT_USAGE
-    if problem := _sweep_arguments_problem(args):
-        _error(problem)
+    if args.batch_size < 0:
+        _error(f"--batch-size = {args.batch_size} is out of range: must be >= 1 (0: each group at once)")
+        return EXIT_USAGE
+    if not _join(args):
         return EXIT_USAGE
     keys = [key for key, _ in varied]
     combinations = list(itertools.product(*(values for _, values in varied)))
@@ -600,10 +623,6 @@ def _sweep(args: argparse.Namespace) -> int:
     if problem := _sweep_checkpoint_problem(args.out, args.resume, request):
         _error(problem)
         return EXIT_USAGE
-    if args.distributed:
-        from .distributed import initialize
-
-        initialize(args.coordinator, args.num_processes, args.process_id)
     _prepare(configs[0])
     import jax
 

@@ -14,7 +14,7 @@ import jax
 import numpy as np
 from jax.experimental import multihost_utils
 
-__all__ = ["any_process", "gather", "initialize", "is_writer"]
+__all__ = ["any_process", "gather", "gathered", "initialize", "is_writer"]
 
 
 def initialize(
@@ -36,6 +36,11 @@ def gather(array: jax.Array) -> np.ndarray:
     if jax.process_count() == 1:
         return np.asarray(array)
     return np.asarray(multihost_utils.process_allgather(array, tiled=True))
+
+
+def gathered(tree):
+    """``tree`` with every JAX array replaced by the whole of it as NumPy (:func:`gather`); other leaves kept."""
+    return jax.tree.map(lambda leaf: gather(leaf) if isinstance(leaf, jax.Array) else leaf, tree)
 
 
 def any_process(flag: bool) -> bool:

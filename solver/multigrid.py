@@ -134,19 +134,25 @@ def stencil_of(matvec: LinearMap, like: Float[Array, "c nnx nny"], periodic_x: b
 
 
 def _prolong_axis(coarse: Array, axis: int, periodic: bool) -> Array:
-    """Linear interpolation along ``axis`` from every other node to every node."""
+    """Linear interpolation along ``axis`` from every other node to every node.
+
+    The coarse values go to the even nodes with zeros between them (``lax.pad``'s interior padding), and
+    every node adds the mean of its two neighbours: shifts, which XLA splits over the devices of a
+    decomposed grid like any stencil (it gathered an interleaving reshape whole onto every device).
+    """
     axis %= coarse.ndim
-    following = jnp.roll(coarse, -1, axis=axis) if periodic else jax.lax.slice_in_dim(coarse, 1, None, axis=axis)
-    head = coarse if periodic else jax.lax.slice_in_dim(coarse, 0, -1, axis=axis)
-    midpoints = 0.5 * (head + following)
-    interleaved = jnp.stack([head, midpoints], axis=axis + 1)
-    shape = list(head.shape)
-    shape[axis] *= 2
-    interleaved = interleaved.reshape(shape)
+    spacing = [(0, 0, 0)] * coarse.ndim
+    spacing[axis] = (0, 1 if periodic else 0, 1)
+    spread = jax.lax.pad(coarse, jnp.zeros((), coarse.dtype), spacing)
     if periodic:
-        return interleaved
-    last = jax.lax.slice_in_dim(coarse, -1, None, axis=axis)
-    return jnp.concatenate([interleaved, last], axis=axis)
+        before, after = jnp.roll(spread, 1, axis=axis), jnp.roll(spread, -1, axis=axis)
+    else:
+        edge = [(0, 0)] * coarse.ndim
+        edge[axis] = (1, 0)
+        before = jnp.pad(jax.lax.slice_in_dim(spread, 0, -1, axis=axis), edge)
+        edge[axis] = (0, 1)
+        after = jnp.pad(jax.lax.slice_in_dim(spread, 1, None, axis=axis), edge)
+    return spread + 0.5 * (before + after)
 
 
 def prolong(coarse: Float[Array, "c mx my"], periodic_x: bool) -> Float[Array, "c nnx nny"]:

@@ -74,6 +74,7 @@ def assert_same_run(got: Path, expected: Path) -> None:
     assert not (got / "checkpoints").exists()
 
 
+@pytest.mark.slow
 def test_a_run_killed_with_sigkill_resumes_to_the_uninterrupted_result(tmp_path, uninterrupted):
     out = tmp_path / "killed"
     process = ecmjax_run(out, wait=False)
@@ -86,6 +87,7 @@ def test_a_run_killed_with_sigkill_resumes_to_the_uninterrupted_result(tmp_path,
     assert_same_run(out, uninterrupted)
 
 
+@pytest.mark.slow
 def test_sigterm_checkpoints_and_exits_143_and_the_run_resumes_to_the_same_result(tmp_path, uninterrupted):
     out = tmp_path / "stopped"
     process = ecmjax_run(out, wait=False)
