@@ -24,6 +24,29 @@ def resolve_dtype(name: str) -> jnp.dtype:
     return jnp.dtype(name)
 
 
+def use_default_dtype(name: str) -> jnp.dtype:
+    """Make ``name`` (float64 or float32) the dtype JAX creates arrays in, by 64-bit mode on or off.
+
+    For code that builds its arrays in JAX's default dtype (the validation cases); a process-wide JAX
+    setting, so only the CLI calls it.
+    """
+    jax.config.update("jax_enable_x64", name == "float64")
+    return jnp.dtype(name)
+
+
+VERIFICATION_RTOL = {"float64": 1e-10, "float32": 1e-3}
+"""Newton-Krylov ``rtol`` of the validation solves per dtype (see :func:`verification_rtol`)."""
+
+
+def verification_rtol(dtype) -> float:
+    """The relative residual the validation solves stop at in ``dtype``.
+
+    float64: 1e-10, far below any discretisation error. float32: 1e-3, as the coupled model needs
+    (``solver.rtol >= 1e-3``): its residual floor is near 2e-4 of the load.
+    """
+    return VERIFICATION_RTOL[jnp.dtype(dtype).name]
+
+
 def enable_compilation_cache(directory: str | None = None) -> None:
     """Keep compiled XLA programs on disk so that a later run of the same grid skips compiling.
 

@@ -148,8 +148,13 @@ class CrackSolution:
     krylov_iterations: int
 
     def opening_at_m(self, x_m: float) -> tuple[float, float]:
-        """The opening of the column whose centre is nearest ``x_m``, and that centre."""
-        i = int(np.argmin(np.abs(self.profile_x_m - x_m)))
+        """The opening of the column whose centre is nearest ``x_m``, and that centre.
+
+        ``x_m`` on a column boundary takes the column nearer the crack centre: a tie broken by round-off
+        would read another column in float32 than in float64.
+        """
+        spacing = self.profile_x_m[1] - self.profile_x_m[0]
+        i = int(np.argmin(np.round(np.abs(self.profile_x_m - x_m) / spacing, 6)))
         return float(self.opening_m[i]), float(self.profile_x_m[i])
 
 

@@ -61,6 +61,7 @@ from .physics.fracture import (
     volume_controlled_pressure_Pa,
 )
 from .physics.materials import llzo
+from .precision import verification_rtol
 from .references import EllipticHoleSolution
 from .solver.damage import CrackPressure, DamageProblem, solve_damage
 from .solver.elasticity import ElasticityProblem, cavity_opening_m2, cell_tensile_energy_J_per_m3, solve_elasticity
@@ -185,7 +186,7 @@ def _stagger(
     grid = elastic.grid
     reference = elastic.cavity_pressure_Pa
     # Jacobi-preconditioned CG: on these small grids the multigrid set-up of every Newton step costs more.
-    solver = NewtonKrylov(rtol=1e-9, preconditioner="jacobi")
+    solver = NewtonKrylov(rtol=verification_rtol(volume_m2.dtype), preconditioner="jacobi")
 
     def iterate(state):
         k, d, u1, _, _, _ = state
