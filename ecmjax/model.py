@@ -15,7 +15,7 @@ from .config import Config
 from .physics.elasticity import Stress, degradation, lame_parameters_Pa
 from .physics.geometry import defect_sdf, euclidean_norm, smooth_indicator
 from .physics.kinetics import symmetric_overpotential_V
-from .precision import resolve_dtype
+from .precision import ADJOINT_RTOL, resolve_dtype
 from .solver.connectivity import connected_to
 from .solver.elasticity import ElasticityProblem, cavity_opening_m2, cell_stress_Pa, solve_elasticity
 from .solver.grid import Grid
@@ -45,6 +45,7 @@ def newton_settings(config: Config, grid: Grid) -> NewtonKrylov:
         max_krylov_iterations=config.solver.max_krylov_iterations,
         periodic_x=grid.periodic_x,
         preconditioner=config.solver.preconditioner,
+        adjoint_rtol=ADJOINT_RTOL[config.solver.dtype],
     )
 
 

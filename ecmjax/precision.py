@@ -47,6 +47,11 @@ def verification_rtol(dtype) -> float:
     return VERIFICATION_RTOL[jnp.dtype(dtype).name]
 
 
+ADJOINT_RTOL = {"float64": 1e-10, "float32": 1e-5}
+"""Relative residual of the linear solves behind derivatives (``NewtonKrylov.adjoint_rtol``) per dtype:
+float32 cannot reach float64's 1e-10, and CG would spend its whole iteration budget trying."""
+
+
 def enable_compilation_cache(directory: str | None = None) -> None:
     """Keep compiled XLA programs on disk so that a later run of the same grid skips compiling.
 

@@ -154,10 +154,9 @@ def _start(config: Config, keys: tuple[str, ...], theta: Float[Array, "b k"], me
 
 
 @eqx.filter_jit
-def _advance(model: Model, state: State, steps: int, mesh: Mesh) -> tuple[State, Array, Array]:
-    """``steps`` more steps of every case; how many cases still run, and the most steps any took."""
-    state = _on_cases(eqx.filter_vmap(lambda m, s: advance(m, s, steps)), mesh)(model, state)
-    return state, jnp.sum(state.status == RUNNING), jnp.max(state.step)
+def _advance(model: Model, state: State, steps: int, mesh: Mesh) -> State:
+    """``steps`` more steps of every case (no communication between devices: each runs its own cases)."""
+    return _on_cases(eqx.filter_vmap(lambda m, s: advance(m, s, steps)), mesh)(model, state)
 
 
 def _figures(model: Model, state: State) -> Float[Array, " columns"]:
@@ -243,10 +242,10 @@ def run_batch(
     while running:
         if should_stop is not None and should_stop():
             return None
-        state, running, steps = _advance(model, state, chunk_steps, mesh)
-        running = int(running)
+        state = _advance(model, state, chunk_steps, mesh)
+        running = int(np.sum(gather(state.status) == RUNNING))
         if on_chunk is not None:
-            on_chunk(running, int(steps))
+            on_chunk(running, int(np.max(gather(state.step))))
     return gather(_batch_figures(model, state, mesh))[: batch.cases]
 
 

@@ -40,24 +40,30 @@ def preconditioned_cg(
     target = rtol * b_norm
     x = jnp.zeros_like(b)
     z = precondition(b)
-    state = (x, b, z, z, dot(b, z), b_norm, jnp.asarray(0))
+    state = (x, b, z, z, dot(b, z), b_norm, jnp.asarray(0), jnp.asarray(False))
 
     def keep_going(state):
-        *_, r_norm, k = state
-        return (r_norm > target) & (k < max_iterations) & jnp.isfinite(r_norm)
+        *_, r_norm, k, broke_down = state
+        return (r_norm > target) & (k < max_iterations) & ~broke_down
 
     def iterate(state):
-        x, r, p, _, rz, _, k = state
+        x, r, p, z, rz, r_norm, k, _ = state
         ap = matvec(p)
         alpha = rz / dot(p, ap)
-        x = x + alpha * p
-        r = r - alpha * ap
-        z = precondition(r)
-        rz_new = dot(r, z)
-        p = z + (rz_new / rz) * p
-        return x, r, p, z, rz_new, jnp.sqrt(dot(r, r)), k + 1
+        x_new = x + alpha * p
+        r_new = r - alpha * ap
+        z_new = precondition(r_new)
+        rz_new = dot(r_new, z_new)
+        p_new = z_new + (rz_new / rz) * p
+        r_norm_new = jnp.sqrt(dot(r_new, r_new))
+        # Below the precision's residual floor (float32) p.Ap or r.z can vanish: keep the last finite iterate.
+        broke_down = ~(jnp.isfinite(r_norm_new) & jnp.isfinite(rz_new) & (rz_new != 0))
+        keep = lambda new, old: jnp.where(broke_down, old, new)
+        finite_x = jnp.where(jnp.isfinite(r_norm_new), x_new, x)
+        state = (finite_x, keep(r_new, r), keep(p_new, p), keep(z_new, z), keep(rz_new, rz))
+        return *state, jnp.where(jnp.isfinite(r_norm_new), r_norm_new, r_norm), k + 1, broke_down
 
-    x, r, *_, r_norm, k = lax.while_loop(keep_going, iterate, state)
+    x, r, *_, r_norm, k, _ = lax.while_loop(keep_going, iterate, state)
     relative = jnp.where(b_norm > 0, r_norm / jnp.where(b_norm > 0, b_norm, 1.0), 0.0)
     return x, KrylovInfo(iterations=k, relative_residual=relative)
 
