@@ -95,7 +95,6 @@ FAKE_DEVICES = textwrap.dedent(
     jax.config.update("jax_enable_x64", True)
     from ecmjax.api import simulate
     from ecmjax.config import load_config
-from ecmjax.solver.checkpoint import save
     from ecmjax.sweep import case_mesh, row, run_sweep
 
     base, values = json.loads(sys.argv[1]), json.loads(sys.argv[2])
