@@ -11,12 +11,13 @@ Results go to ``scripts/bench_results/coupled.json``; ``python scripts/bench_cou
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench_record import write_record
 
 RESULTS = Path(__file__).parent / "bench_results" / "coupled.json"
 RESOLUTIONS = {"default": (), "fine": ("grid.nx=64", "grid.ny=128")}
@@ -99,22 +100,7 @@ def main() -> None:
         )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(json.dumps(runs[-1]), flush=True)
-    import jax
-
-    from ecmjax.io import write_json
-
-    record = {
-        "benchmark": "coupled default case, float64, BENCHMARKS.md set 2",
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "device": str(jax.devices()[0]),
-        },
-        "versions": {"jax": jax.__version__, "python": platform.python_version()},
-        "runs": runs,
-    }
-    RESULTS.parent.mkdir(exist_ok=True)
-    write_json(RESULTS, record)
+    write_record(RESULTS, "coupled default case, float64, BENCHMARKS.md set 2", runs=runs)
     print(f"written {RESULTS}")
 
 

@@ -17,7 +17,6 @@ device. Its final fields are compared with the one-device run's. Results go to
 import argparse
 import json
 import os
-import platform
 import re
 import resource
 import statistics
@@ -27,6 +26,8 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+
+from bench_record import write_record
 
 RESULTS = Path(__file__).parent / "bench_results" / "decomposition.json"
 FIELDS = ("potential_V", "displacement_m", "damage")
@@ -109,23 +110,9 @@ def main() -> None:
             float(np.max(np.abs(fields[run["devices"]][name] - ref)) / max(np.max(np.abs(ref)), 1e-300))
             for name, ref in fields[reference["devices"]].items()
         )
-    import jax
-
-    from ecmjax.io import write_json
-
-    record = {
-        "benchmark": "default case, one run split along x over fake CPU devices (solver.domain_devices), float64",
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpu_cores": os.cpu_count(),
-            "device": str(jax.devices()[0]),
-        },
-        "versions": {"jax": jax.__version__, "python": platform.python_version()},
-        "runs": runs,
-    }
-    RESULTS.parent.mkdir(exist_ok=True)
-    write_json(RESULTS, record)
+    write_record(
+        RESULTS, "default case, one run split along x over fake CPU devices (solver.domain_devices), float64", runs=runs
+    )
     print(f"written {RESULTS}")
 
 

@@ -17,13 +17,14 @@ rematerialisation to compare with. Results go to ``scripts/bench_results/gradien
 
 import argparse
 import json
-import platform
 import resource
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench_record import write_record
 
 RESULTS = Path(__file__).parent / "bench_results" / "gradient.json"
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "truth.toml"
@@ -100,24 +101,13 @@ def main() -> None:
         }
         for method in METHODS[1:]
     }
-    import jax
-
-    from ecmjax.io import write_json
-
-    record = {
-        "benchmark": "gradient of t_c w.r.t. " + ", ".join(KEYS) + ", float64, BENCHMARKS.md set 3",
-        "case": f"{EXAMPLE.name} at 20 A/m^2",
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "device": str(jax.devices()[0]),
-        },
-        "versions": {"jax": jax.__version__, "python": platform.python_version()},
-        "runs": runs,
-        "ratios": ratios,
-    }
-    RESULTS.parent.mkdir(exist_ok=True)
-    write_json(RESULTS, record)
+    write_record(
+        RESULTS,
+        "gradient of t_c w.r.t. " + ", ".join(KEYS) + ", float64, BENCHMARKS.md set 3",
+        case=f"{EXAMPLE.name} at 20 A/m^2",
+        runs=runs,
+        ratios=ratios,
+    )
     print(json.dumps(ratios, indent=2))
     print(f"written {RESULTS}")
 

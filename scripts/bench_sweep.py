@@ -19,7 +19,6 @@ relative difference of every case's figures from the ``loop`` run (the answer ch
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_record import write_record
 
 RESULTS = Path(__file__).parent / "bench_results" / "sweep.json"
 DEPTHS_M = np.linspace(0.8e-6, 1.2e-6, 8)
@@ -125,25 +125,13 @@ def main() -> None:
         for name, run in runs.items()
         if name.startswith("batched")
     }
-    import jax
-
-    from ecmjax.io import write_json
-
-    record = {
-        "benchmark": "sweep of defect geometries, batched vs a loop, float64, BENCHMARKS.md set 4",
-        "case": {"cells": [args.cells, args.cells], "cases": args.cases, "steps_per_case": args.steps or "to the end"},
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpu_count": os.cpu_count(),
-            "device": str(jax.devices()[0]),
-        },
-        "versions": {"jax": jax.__version__, "python": platform.python_version()},
-        "runs": runs,
-        "ratios": ratios,
-    }
-    RESULTS.parent.mkdir(exist_ok=True)
-    write_json(RESULTS, record)
+    write_record(
+        RESULTS,
+        "sweep of defect geometries, batched vs a loop, float64, BENCHMARKS.md set 4",
+        case={"cells": [args.cells, args.cells], "cases": args.cases, "steps_per_case": args.steps or "to the end"},
+        runs=runs,
+        ratios=ratios,
+    )
     print(json.dumps(ratios, indent=2))
     print(f"written {RESULTS}")
 

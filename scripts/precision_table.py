@@ -10,13 +10,14 @@ tables of README's "Precision and GPUs" section.
 import argparse
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_record import write_record
 
 RESULTS = Path(__file__).parent / "bench_results" / "precision.json"
 DTYPES = ("float64", "float32")
@@ -116,25 +117,13 @@ def main() -> None:
         validation = {dtype: validate(dtype, work / f"validate_{dtype}") for dtype in DTYPES}
         default = {dtype: default_run(dtype, work / f"run_{dtype}") for dtype in DTYPES}
 
-    import jax
-
-    from ecmjax.io import write_json
-
-    record = {
-        "benchmark": "float32 against float64: ecmjax validate and the built-in default case (ecmjax run)",
-        "float32_run_settings": " ".join(FLOAT32_RUN),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpu_count": os.cpu_count(),
-            "device": str(jax.devices()[0]),
-        },
-        "versions": {"jax": jax.__version__, "python": platform.python_version()},
-        "validation": validation,
-        "default_case": default,
-    }
-    RESULTS.parent.mkdir(exist_ok=True)
-    write_json(RESULTS, record)
+    write_record(
+        RESULTS,
+        "float32 against float64: ecmjax validate and the built-in default case (ecmjax run)",
+        float32_run_settings=" ".join(FLOAT32_RUN),
+        validation=validation,
+        default_case=default,
+    )
     print(validation_table(validation), "", default_case_table(default), sep="\n")
     loads = [
         f"{kind} {dtype} {run['load_average_1min'][0]:.1f}-{run['load_average_1min'][1]:.1f}"
