@@ -11,7 +11,8 @@ hierarchy is built from nothing but the operator's matrix-vector product:
    stiffness contrast of the void pit and the damaged bands, where rediscretising with averaged
    coefficients would not.
 3. Chebyshev polynomials in ``D^-1 A`` smooth (parallel, GPU-friendly; the spectrum is bounded by
-   Gershgorin's theorem); the coarsest grid is solved exactly by a dense Cholesky factor.
+   Gershgorin's theorem); the coarsest grid is solved exactly by a dense Cholesky factor (one case at
+   a time under ``vmap`` on CPU: :mod:`ecmjax.solver.cpu_batching`).
 
 A symmetric V-cycle is a symmetric positive definite preconditioner for conjugate gradients.
 Grids coarsen by halving the cells while both cell counts are even; the coarsest grid must then hold
@@ -26,6 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
+from .cpu_batching import one_case_at_a_time_on_cpu
+
 LinearMap = Callable[[Array], Array]
 
 COARSEST_TARGET_UNKNOWNS = 600
@@ -34,6 +37,9 @@ MAX_COARSEST_UNKNOWNS = 2500
 """Largest coarsest grid (unknowns) factorised densely."""
 CHEBYSHEV_DEGREE = 3
 OFFSETS = tuple((di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1))
+
+_cholesky = one_case_at_a_time_on_cpu(jnp.linalg.cholesky)
+_cholesky_solve = one_case_at_a_time_on_cpu(lambda factor, b: jax.scipy.linalg.cho_solve((factor, True), b))
 
 
 def _colours(n: int, periodic: bool) -> tuple[Int[Array, " n"], int]:
@@ -247,7 +253,7 @@ def build_hierarchy(operator: Stencil) -> Hierarchy:
     coarsest_like = jnp.zeros((shape[0],) + shape[-2:], like.dtype)
     n = coarsest_like.size
     dense = jax.vmap(lambda e: operator(e.reshape(coarsest_like.shape)).ravel())(jnp.eye(n, dtype=like.dtype)).T
-    return Hierarchy(levels, jnp.linalg.cholesky(0.5 * (dense + dense.T)))
+    return Hierarchy(levels, _cholesky(0.5 * (dense + dense.T)))
 
 
 def _chebyshev(level: Level, b: Array, x: Array) -> Array:
@@ -276,7 +282,7 @@ def v_cycle(hierarchy: Hierarchy, b: Float[Array, "c nnx nny"]) -> Float[Array, 
 
     def cycle(depth: int, rhs: Array) -> Array:
         if depth == len(hierarchy.levels):
-            solution = jax.scipy.linalg.cho_solve((hierarchy.coarsest_factor, True), rhs.ravel())
+            solution = _cholesky_solve(hierarchy.coarsest_factor, rhs.ravel())
             return solution.reshape(rhs.shape)
         level = hierarchy.levels[depth]
         periodic = level.operator.periodic_x

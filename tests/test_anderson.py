@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ecmjax.solver.anderson import AndersonState, anderson_start, anderson_step
+from ecmjax.solver.anderson import AndersonState, anderson_start, anderson_step, least_squares
 
 SIZE = 40
 
@@ -71,3 +71,17 @@ def test_growing_residual_restarts_with_the_plain_image():
     np.testing.assert_array_equal(mixed, far)
     assert int(state.count) == 0
     assert float(jnp.abs(state.residual_differences).max()) == 0.0
+
+
+def test_least_squares_equals_lapack_and_drops_dependent_and_unused_columns():
+    # Reference: numpy's SVD least squares (LAPACK gelsd) on the independent columns.
+    rng = np.random.default_rng(3)
+    columns = rng.standard_normal((5, 200))
+    columns[1] = 0.0  # an unused slot of the ring buffer
+    columns[3] = 2.0 * columns[0] - columns[2]  # dependent on earlier columns
+    rhs = rng.standard_normal(200)
+    weights = np.asarray(least_squares(jnp.asarray(columns), jnp.asarray(rhs)))
+    kept = [0, 2, 4]
+    expected = np.linalg.lstsq(columns[kept].T, rhs, rcond=None)[0]
+    np.testing.assert_allclose(weights[kept], expected, rtol=1e-12)
+    assert weights[1] == 0.0 and abs(weights[3]) < 1e-12 * np.abs(expected).max()

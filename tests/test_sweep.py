@@ -15,6 +15,7 @@ statuses and step counts.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import socket
@@ -97,36 +98,51 @@ FAKE_DEVICES = textwrap.dedent(
     from ecmjax.config import load_config
     from ecmjax.sweep import case_mesh, row, run_sweep
 
-    base, values = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-    configs = [load_config(None, [*base, f"operating.current_density_A_per_m2={j}"]) for j in values]
-    assert jax.device_count() == 4
-    four = run_sweep(configs, mesh=case_mesh())
+    base, key, values = json.loads(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+    configs = [load_config(None, [*base, f"{key}={value}"]) for value in values]
+    many = run_sweep(configs, mesh=case_mesh())
     one = run_sweep(configs, mesh=case_mesh(jax.devices()[:1]))
     alone = simulate(configs[-1]).summary
-    print(json.dumps({"four": [row(f) for f in four.figures], "one": [row(f) for f in one.figures], "alone": alone}))
+    print(json.dumps({"many": [row(f) for f in many.figures], "one": [row(f) for f in one.figures], "alone": alone}))
     """
 )
 
 
-@pytest.mark.slow
-def test_sweep_split_over_4_devices_equals_one_device_and_single_runs(tmp_path):
-    import json
-
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "ECMJAX_CACHE_DIR": ""}
-    values = [15, 20, 25, 30, 35]  # 5 cases: padded to 8, two per device
+def sweep_on_fake_devices(devices: int, base: tuple[str, ...], key: str, values: list[float]) -> dict:
+    """Figures of the sweep over ``devices`` CPU devices, over one, and of the last case run alone."""
+    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}", "ECMJAX_CACHE_DIR": ""}
     result = subprocess.run(
-        [sys.executable, "-c", FAKE_DEVICES, json.dumps(THIN), json.dumps(values)],
+        [sys.executable, "-c", FAKE_DEVICES, json.dumps(base), key, json.dumps(values)],
         capture_output=True,
         text=True,
         env=env,
         timeout=1800,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
-    assert [case["status"] for case in out["four"]] == ["failed"] * len(values)
-    for four, one in zip(out["four"], out["one"], strict=True):
-        assert_rows_equal(four, one, CRACK_RTOL)
-    assert_rows_equal(out["four"][-1], out["alone"], CRACK_RTOL)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_sweep_split_over_4_devices_equals_one_device_and_single_runs():
+    values = [15, 20, 25, 30, 35]  # 5 cases: padded to 8, two per device
+    out = sweep_on_fake_devices(4, THIN, "operating.current_density_A_per_m2", values)
+    assert [case["status"] for case in out["many"]] == ["failed"] * len(values)
+    for many, one in zip(out["many"], out["one"], strict=True):
+        assert_rows_equal(many, one, CRACK_RTOL)
+    assert_rows_equal(out["many"][-1], out["alone"], CRACK_RTOL)
+
+
+@pytest.mark.slow
+def test_multigrid_and_anderson_sweep_on_2_devices_does_not_hang():
+    # 32 x 32 cells, two cases a device: jaxlib 0.10's batched LAPACK kernels (the multigrid coarse
+    # Cholesky factor, an SVD least squares in Anderson mixing) deadlocked XLA's thread pool here
+    # (solver/cpu_batching.py). 4 steps, before any crack: RTOL.
+    base = ("grid.nx=32", "grid.ny=32", "domain.thickness_m=3.2e-6", "time.max_steps=4")
+    out = sweep_on_fake_devices(2, base, "geometry.depth_m", [0.8e-6, 0.9e-6, 1.0e-6, 1.1e-6])
+    assert [case["n_steps"] for case in out["many"]] == [4] * 4
+    for many, one in zip(out["many"], out["one"], strict=True):
+        assert_rows_equal(many, one)
+    assert_rows_equal(out["many"][-1], out["alone"])
 
 
 def ecmjax(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Popen:
