@@ -14,7 +14,8 @@ body, the flat anode at the stack pressure): they are stacked along a leading ax
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jax import lax
+from jaxtyping import Array, ArrayLike, Float
 
 from ..physics.kinetics import (
     butler_volmer_current_A_per_m2,
@@ -40,9 +41,19 @@ class PotentialProblem(eqx.Module):
     temperature_K: Float[Array, ""]
 
 
+def _interface_overpotential_V(
+    problem: PotentialProblem, deviation_V: Float[Array, "nnx nny"], level_V: Float[ArrayLike, ""] = 0.0
+) -> Float[Array, "k nnx nny"]:
+    """Overpotential of every interface at every node, at the potential ``level + deviation``; 0 where a
+    node carries no such interface (its exponentials, times a zero length, would overflow float32 a few
+    volts away: 0 x inf is NaN)."""
+    eta = overpotential_V(level_V, problem.li_pressure_Pa) - deviation_V
+    return jnp.where(problem.interface_length_m > 0, eta, 0.0)
+
+
 def interfacial_current_A_per_m2(phi: Float[Array, "nnx nny"], problem: PotentialProblem) -> Float[Array, "k nnx nny"]:
-    """Butler-Volmer plating current density of every interface at every node (meaningful where carried)."""
-    eta = overpotential_V(phi, problem.li_pressure_Pa)
+    """Butler-Volmer plating current density of every interface at every node (0 where not carried)."""
+    eta = _interface_overpotential_V(problem, phi)
     return butler_volmer_current_A_per_m2(
         eta, problem.exchange_current_A_per_m2, problem.alpha_a, problem.alpha_c, problem.temperature_K
     )
@@ -70,20 +81,29 @@ def injected_current_A_per_m(problem: PotentialProblem) -> Float[Array, ""]:
     return problem.applied_current_A_per_m2 * jnp.sum(problem.grid.node_lengths_m())
 
 
-def energy_W_per_m(phi: Float[Array, "nnx nny"], problem: PotentialProblem) -> Float[Array, ""]:
-    """``Pi(phi)``; its gradient is the nodal charge-conservation residual (A/m)."""
+def energy_W_per_m(
+    deviation_V: Float[Array, "nnx nny"], problem: PotentialProblem, level_V: Float[ArrayLike, ""] = 0.0
+) -> Float[Array, ""]:
+    """``Pi(level + deviation)`` less the constant ``-j_app level sum(l)``: its gradient in ``deviation`` is
+    the nodal charge-conservation residual (A/m).
+
+    The potential is held as a uniform level plus a deviation, so that its gradients are differences of
+    the deviation only. A cell's potential is its anode overpotential (tens of mV) plus an ohmic drop of
+    a fraction of a mV; in float32 the differences of the whole potential between neighbouring nodes
+    keep about 3 digits, and the residual could not fall below about 5e-3 of its load.
+    """
     grid = problem.grid
-    dphi_dx, dphi_dy = gradient_at_gauss_points(grid, phi)
+    dphi_dx, dphi_dy = gradient_at_gauss_points(grid, deviation_V)
     kappa = problem.conductivity_S_per_m
     ohmic = integrate_gauss(grid, tuple(0.5 * kappa * (gx**2 + gy**2) for gx, gy in zip(dphi_dx, dphi_dy, strict=True)))
-    eta = overpotential_V(phi, problem.li_pressure_Pa)
+    eta = _interface_overpotential_V(problem, deviation_V, level_V)
     reaction = jnp.sum(
         problem.interface_length_m
         * butler_volmer_dissipation_potential_W_per_m2(
             eta, problem.exchange_current_A_per_m2, problem.alpha_a, problem.alpha_c, problem.temperature_K
         )
     )
-    injection = problem.applied_current_A_per_m2 * jnp.sum(grid.node_lengths_m() * phi[:, -1])
+    injection = problem.applied_current_A_per_m2 * jnp.sum(grid.node_lengths_m() * deviation_V[:, -1])
     return ohmic + reaction - injection
 
 
@@ -99,5 +119,11 @@ def solve_potential(
     initial_potential_V: Float[Array, "nnx nny"],
     solver: NewtonKrylov = NewtonKrylov(),
 ) -> tuple[Float[Array, "nnx nny"], NewtonInfo]:
-    """Electrolyte potential (V) and the solver's report; differentiable in every problem leaf."""
-    return minimise(energy_W_per_m, initial_potential_V, problem, solver)
+    """Electrolyte potential (V) and the solver's report; differentiable in every problem leaf.
+
+    Newton solves for the deviation from the initial potential's mean (see :func:`energy_W_per_m`).
+    """
+    level = lax.stop_gradient(jnp.mean(initial_potential_V))
+    energy = lambda deviation, args: energy_W_per_m(deviation, *args)
+    deviation, info = minimise(energy, initial_potential_V - level, (problem, level), solver)
+    return level + deviation, info
