@@ -133,10 +133,16 @@ def pressurised_damage_energy_J_per_m(d: Float[Array, "nnx nny"], args: tuple[Da
 
 
 MAX_RTOL = 1e-5
-"""Loosest relative residual a damage solve stops at, whatever ``solver.rtol`` says. Newton's residual is
-relative to the whole load, and the damage of a step starts from the last one: at 1e-3 (float32's
-``solver.rtol``) the first residual already passes and the damage never grows (the Griffith validation
-case in float32 gives no crack); float32 reaches 1e-5."""
+"""Loosest relative residual a float64 damage solve stops at, whatever ``solver.rtol`` says. Newton's
+residual is relative to the whole load, and the damage of a step starts from the last one: at 1e-3 the
+first residual already passes and the damage never grows (the Griffith validation case)."""
+
+FLOAT32_STEP_TOL = 1e-6
+"""A float32 damage solve stops when a Newton update changes every node's damage by less than this. Its
+residual cannot serve: the reference ``||grad Pi(0)||`` is the irreversibility penalty's force, about
+``1 / TOL_ir^2 = 1e4`` times the physical forces, and the float32 residual floor lies near 1e-7 of it,
+so a residual test there either passes with errors of several percent of the physical forces or never
+passes. The damage itself is resolved to round-off (the Hessian is as stiff as the reference)."""
 
 
 def solve_damage(
@@ -156,7 +162,10 @@ def solve_damage(
             f"NewtonKrylov(periodic_x={solver.periodic_x}) on a grid with periodic_x={problem.grid.periodic_x}: "
             "the multigrid preconditioner must wrap exactly when the grid does"
         )
-    solver = dataclasses.replace(solver, rtol=min(solver.rtol, MAX_RTOL))
+    if problem.lower_bound.dtype == jnp.float32:
+        solver = dataclasses.replace(solver, rtol=0.0, step_tol=FLOAT32_STEP_TOL)
+    else:
+        solver = dataclasses.replace(solver, rtol=min(solver.rtol, MAX_RTOL))
     start = jnp.maximum(initial_damage, problem.lower_bound)
     if crack_pressure is None:
         return minimise(damage_energy_J_per_m, start, problem, solver)
