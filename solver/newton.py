@@ -46,7 +46,8 @@ class NewtonKrylov(eqx.Module):
 
 
 class NewtonInfo(eqx.Module):
-    """Outcome of a minimisation; ``converged`` is False if the residual target was not reached."""
+    """Outcome of a minimisation; ``converged`` is False if neither the residual target nor (with
+    ``NewtonKrylov.step_tol``) the update target was reached."""
 
     iterations: Int[Array, ""]
     krylov_iterations: Int[Array, ""]
