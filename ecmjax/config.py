@@ -152,8 +152,15 @@ class GeometryConfig(eqx.Module):
 
 
 class DomainConfig(eqx.Module):
-    """The electrolyte slab: full lateral period ``width_m``, thickness ``thickness_m``, and its sides."""
+    """The electrolyte slab: full lateral period ``width_m``, thickness ``thickness_m``, and its sides.
 
+    ``dimension`` is ``plane-strain`` (a section through a defect that is long out of plane; figures per
+    unit depth) or ``axisymmetric`` (a defect revolved about its axis: the semi-ellipse becomes a
+    semi-spheroid, the triangle a cone, the rectangle a flat-bottomed cylindrical hole, in a cylinder
+    of diameter ``width_m``; figures are totals: currents in A, volumes in m^3).
+    """
+
+    dimension: str = _choice("plane-strain", ("plane-strain", "axisymmetric"))
     width_m: float = _number(6.4e-6, gt=0.0)
     thickness_m: float = _number(6.4e-6, gt=0.0)
     lateral_bc: str = _choice("mirror", ("mirror", "periodic"))
@@ -551,6 +558,11 @@ def _check_consistency(config: Config) -> list[str]:
             f"domain.short_circuit_margin_m = {_fmt(domain.short_circuit_margin_m)} is out of range: must be <"
             f" domain.thickness_m - geometry.depth_m = {_num(domain.thickness_m - depth)} (the pit would"
             " already short the cell)"
+        )
+    if domain.dimension == "axisymmetric" and domain.lateral_bc != "mirror":
+        problems.append(
+            f"domain.lateral_bc = {domain.lateral_bc!r} is not allowed with domain.dimension = 'axisymmetric':"
+            " must be 'mirror' (x = 0 is the axis of revolution)"
         )
     time = config.time
     if not time.dt_min_s <= time.dt_initial_s <= time.dt_max_s:

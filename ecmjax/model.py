@@ -32,10 +32,17 @@ from .solver.potential import (
 
 
 def build_grid(config: Config) -> Grid:
-    """The grid of the simulated domain: ``x in [0, W/2]`` with a mirror, ``[-W/2, W/2)`` if periodic."""
+    """The grid of the simulated domain: ``x in [0, W/2]`` with a mirror (or the axis of revolution),
+    ``[-W/2, W/2)`` if periodic."""
     periodic = config.domain.lateral_bc == "periodic"
     x0 = -0.5 * config.domain.width_m if periodic else 0.0
-    return Grid((config.grid.nx, config.grid.ny), config.cell_size_m, (x0, 0.0), periodic_x=periodic)
+    return Grid(
+        (config.grid.nx, config.grid.ny),
+        config.cell_size_m,
+        (x0, 0.0),
+        periodic_x=periodic,
+        axisymmetric=config.domain.dimension == "axisymmetric",
+    )
 
 
 def newton_settings(config: Config, grid: Grid) -> NewtonKrylov:

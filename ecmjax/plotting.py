@@ -40,6 +40,7 @@ class _View:
         node_y = np.asarray(grid.node_coordinates_m()[1])[0, :]
         self.mirrored = config.domain.lateral_bc == "mirror"
         self.periodic = bool(grid.periodic_x)
+        self.axisymmetric = bool(grid.axisymmetric)
 
         def nodes(field: Any, odd: bool = False) -> np.ndarray:
             field = np.asarray(field)
@@ -75,9 +76,9 @@ class _View:
         self.nodes = lambda field, odd=False: nodes(field, odd)[ix, iy]
         self.cells = lambda field: cells(field)[cx, cy]
         self.h_m = h
-        slab = (
-            f"{float(config.domain.width_m) * _UM:.3g} \u00d7 {float(config.domain.thickness_m) * _UM:.3g} \u00b5m slab"
-        )
+        body = "cylinder (axisymmetric section)" if self.axisymmetric else "slab"
+        width_um, thickness_um = float(config.domain.width_m) * _UM, float(config.domain.thickness_m) * _UM
+        slab = f"{width_um:.3g} \u00d7 {thickness_um:.3g} \u00b5m {body}"
         whole = keep_x.size == x.size and keep_y.size == node_y.size
         zoom = f"region within {ZOOM_DEPTHS:g} defect depths of the pit of the {slab}"
         self.title_zoom = f"view: the whole {slab}" if whole else f"view: {zoom}"
@@ -91,7 +92,9 @@ class _View:
         ax.set_facecolor(_PIT_FACE)
         ax.set_xlim(self.x_um[0], self.x_um[-1])
         ax.set_ylim(self.y_um[0], self.y_um[-1])
-        ax.set_xlabel("x, along the anode (\u00b5m)")
+        ax.set_xlabel(
+            "r, radius about the defect axis (\u00b5m)" if self.axisymmetric else "x, along the anode (\u00b5m)"
+        )
         ax.set_ylabel("y, into the electrolyte (\u00b5m)")
         ax.set_title(f"{title}\n{self.title_zoom}", fontsize=10)
         return fig, ax

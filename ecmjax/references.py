@@ -11,6 +11,31 @@ Lame (``a = b``: hoop ``p``) and Inglis (``p (2a/b - 1)`` and ``s (1 + 2a/b)`` a
 import numpy as np
 
 
+class SphericalCavitySolution:
+    """Lame (1852): a spherical cavity of radius ``a`` under pressure ``p`` in an infinite solid.
+
+    Radial displacement ``u = p a^3 / (4 mu rho^2)`` at distance ``rho`` from the centre; stresses
+    ``sigma_rr = -p a^3 / rho^3`` and hoop ``p a^3 / (2 rho^3)``: ``p / 2`` at the wall (Timoshenko &
+    Goodier, *Theory of elasticity*, 3rd ed., section 137, with the outer radius taken to infinity).
+    """
+
+    def __init__(self, radius_m, youngs_modulus_Pa, poisson_ratio, pressure_Pa):
+        self.radius_m = radius_m
+        self.mu = youngs_modulus_Pa / (2.0 * (1.0 + poisson_ratio))
+        self.p = pressure_Pa
+
+    def displacement_m(self, r, z):
+        """``(u_r, u_z)`` at points ``(r, z)`` of the meridian plane, the centre at the origin."""
+        r, z = np.asarray(r), np.asarray(z)
+        rho3 = np.hypot(r, z) ** 3
+        scale = self.p * self.radius_m**3 / (4.0 * self.mu * rho3)
+        return scale * r, scale * z
+
+    @property
+    def wall_hoop_stress_Pa(self) -> float:
+        return 0.5 * self.p
+
+
 class EllipticHoleSolution:
     """Exact stresses and displacements around a pressurised elliptic hole under remote y-tension."""
 

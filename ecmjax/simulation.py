@@ -192,7 +192,8 @@ def _potential(model: Model, fields: Fields, pressure_Pa):
 
     current, slope = jax.value_and_grad(wall_current)(jnp.asarray(pressure_Pa, phi.dtype))
     density = node_current_density_A_per_m2(phi, problem)
-    wetted = problem.interface_length_m[0] > 1e-3 * model.grid.cell_size_m
+    column = jnp.reshape(model.grid.revolution_factor(), (-1, 1))
+    wetted = problem.interface_length_m[0] > 1e-3 * model.grid.cell_size_m * column
     peak = jnp.max(jnp.where(wetted, density, -jnp.inf))
     cap = li_pressure_cap_Pa(jnp.maximum(jnp.max(jnp.where(wetted, phi, -jnp.inf)), 0.0))
     return phi, info, current, slope, _cell_voltage_V(model.grid, phi), peak, cap

@@ -158,23 +158,37 @@ class CrackSolution:
         return float(self.opening_m[i]), float(self.profile_x_m[i])
 
 
+class ClampedFarField:
+    """Zero displacement on the outer sides: the penny crack's far field is not in closed form here.
+
+    The penny crack's displacement decays as ``rho^-2``, so clamping the sides of a box ``X`` stiffens
+    the crack by ``O((a/X)^3)``; :func:`penny_domain_cases` measures it.
+    """
+
+    def displacement_m(self, x, y):
+        return np.zeros_like(x), np.zeros_like(y)
+
+
 def solve_sneddon_crack(
     length_ratio: float = LENGTH_RATIO,
     cells_per_length: float = CELLS_PER_LENGTH,
     box_ratio: float = BOX_RATIO,
     half_length_m: float = HALF_LENGTH_M,
     core_cells: int = 1,
+    axisymmetric: bool = False,
 ) -> CrackSolution:
     """The pressurised phase-field crack on the quarter ``[0, X]^2`` (``X = box_ratio a0``).
 
     ``l = length_ratio a0``, ``h = l / cells_per_length``; the outer sides carry the exact
     displacement of a sharp crack of half-length ``a_eff`` (:func:`effective_half_length_m`).
-    ``core_cells``: the broken core's half-thickness in cells (:func:`crack_damage`).
+    ``core_cells``: the broken core's half-thickness in cells (:func:`crack_damage`). With
+    ``axisymmetric`` the crack is revolved about ``x = 0``: a penny-shaped crack of radius ``a0``, in a
+    cylinder whose outer sides are clamped (:class:`ClampedFarField`); the volume is then in m^3.
     """
     length = length_ratio * half_length_m
     h = length / cells_per_length
     n = round(box_ratio * half_length_m / h)
-    grid = Grid((n, n), jnp.asarray(h))
+    grid = Grid((n, n), jnp.asarray(h), axisymmetric=axisymmetric)
     damage = crack_damage(grid, half_length_m, length, core_cells)
     g = cell_degradation(grid, damage)
     mu, lam = lame_parameters_Pa(YOUNGS_MODULUS_PA, POISSON_RATIO)
@@ -182,13 +196,16 @@ def solve_sneddon_crack(
 
     # The sharp crack is the elliptic hole with b = 0 (Muskhelishvili's slit; equal to Westergaard's
     # pressurised-crack field), whose displacement the far sides carry.
-    far = EllipticHoleSolution(a_eff, 0.0, YOUNGS_MODULUS_PA, POISSON_RATIO, pressure_Pa=PRESSURE_PA)
+    if axisymmetric:
+        far = ClampedFarField()
+    else:
+        far = EllipticHoleSolution(a_eff, 0.0, YOUNGS_MODULUS_PA, POISSON_RATIO, pressure_Pa=PRESSURE_PA)
     shape = grid.shape
     problem = quarter_plane_problem(grid, far, jnp.full(shape, mu), jnp.full(shape, lam), g, damage, PRESSURE_PA)
     u, info = solve_quarter_plane(problem)
     profile_x, opening = opening_profile_m(grid, u, damage)
     return CrackSolution(
-        volume_m2=4.0 * float(cavity_opening_m2(grid, u, damage)),
+        volume_m2=(2.0 if axisymmetric else 4.0) * float(cavity_opening_m2(grid, u, damage)),
         profile_x_m=profile_x,
         opening_m=opening,
         half_length_m=half_length_m,

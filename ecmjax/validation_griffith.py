@@ -57,7 +57,10 @@ from .physics.elasticity import lame_parameters_Pa
 from .physics.fracture import (
     at2_effective_fracture_energy_J_per_m2,
     griffith_critical_pressure_Pa,
+    penny_crack_critical_pressure_Pa,
+    penny_crack_volume_m3,
     plane_strain_modulus_Pa,
+    sneddon_volume_m2,
     volume_controlled_pressure_Pa,
 )
 from .physics.materials import llzo
@@ -72,6 +75,7 @@ from .validation_crack import (
     HALF_LENGTH_M,
     POISSON_RATIO,
     YOUNGS_MODULUS_PA,
+    ClampedFarField,
     cell_degradation,
     crack_damage,
     effective_half_length_m,
@@ -88,6 +92,10 @@ STAGGERED_TOLERANCE = 1e-4
 MAX_STAGGERED_ITERATIONS = 400
 
 GRIFFITH = "Griffith (1921) with K = p sqrt(pi a) (Sneddon 1946): p_c = sqrt(E' Gc / (pi a)), plane strain"
+PENNY_GRIFFITH = (
+    "Griffith (1921) with K = 2 p sqrt(a / pi) (Sneddon 1946; Tada, Paris & Irwin 2000): penny crack,"
+    " p_c = sqrt(pi E' Gc / (4 a))"
+)
 VOLUME_LAW = "Bourdin, Chukwudozie & Yoshioka (SPE 159154, 2012): p = (2 E' Gc^2 / (pi V))^(1/3) at fixed V"
 CORRECTIONS = "AT2: Gc_eff = Gc (1 + h/(2l)) (Bourdin, Francfort & Marigo 2008), a_eff of case 2"
 
@@ -100,6 +108,9 @@ class GriffithSetup:
     cells_per_length: float = 2.0
     box_ratio: float = 3.0
     half_length_m: float = HALF_LENGTH_M
+    axisymmetric: bool = False
+    """Revolve the crack about ``x = 0``: a penny-shaped crack of radius ``a0``, volumes in m^3, outer
+    sides clamped (:class:`ecmjax.validation_crack.ClampedFarField`)."""
 
     @property
     def length_m(self) -> float:
@@ -111,7 +122,7 @@ class GriffithSetup:
 
     def grid(self) -> Grid:
         n = round(self.box_ratio * self.half_length_m / self.cell_size_m)
-        return Grid((n, n), jnp.asarray(self.cell_size_m))
+        return Grid((n, n), jnp.asarray(self.cell_size_m), axisymmetric=self.axisymmetric)
 
     @property
     def effective_half_length_m(self) -> float:
@@ -122,19 +133,24 @@ class GriffithSetup:
         return float(at2_effective_fracture_energy_J_per_m2(FRACTURE_ENERGY_J_PER_M2, self.cell_size_m, self.length_m))
 
     def griffith_pressure_Pa(self) -> float:
-        """``p_c = sqrt(E' Gc_eff / (pi a_eff))``."""
+        """``p_c = sqrt(E' Gc_eff / (pi a_eff))``; of a penny crack ``sqrt(pi E' Gc_eff / (4 a_eff))``."""
+        critical = penny_crack_critical_pressure_Pa if self.axisymmetric else griffith_critical_pressure_Pa
         return float(
-            griffith_critical_pressure_Pa(
-                _plane_strain_modulus(), self.effective_fracture_energy_J_per_m2, self.effective_half_length_m
-            )
+            critical(_plane_strain_modulus(), self.effective_fracture_energy_J_per_m2, self.effective_half_length_m)
         )
 
     def critical_volume_m2(self) -> float:
-        """Sneddon's volume ``2 pi p_c a_eff^2 / E'`` at the Griffith pressure."""
-        return 2.0 * np.pi * self.griffith_pressure_Pa() * self.effective_half_length_m**2 / _plane_strain_modulus()
+        """Sneddon's volume at the Griffith pressure: ``2 pi p_c a_eff^2 / E'``, or ``16 p_c a_eff^3 / (3 E')``
+        (m^3) for a penny crack."""
+        volume = penny_crack_volume_m3 if self.axisymmetric else sneddon_volume_m2
+        return float(volume(self.griffith_pressure_Pa(), self.effective_half_length_m, _plane_strain_modulus()))
 
     def volume_law_pressure_Pa(self, volume_m2: float) -> float:
-        """``(2 E' Gc_eff^2 / (pi V))^(1/3)``."""
+        """``(2 E' Gc_eff^2 / (pi V))^(1/3)``; for a penny crack ``(pi^3 E'^2 Gc_eff^3 / (12 V))^(1/5)``
+        (Griffith's pressure with the radius eliminated through Sneddon's volume)."""
+        if self.axisymmetric:
+            gc = self.effective_fracture_energy_J_per_m2
+            return float((np.pi**3 * _plane_strain_modulus() ** 2 * gc**3 / (12.0 * volume_m2)) ** 0.2)
         return float(
             volume_controlled_pressure_Pa(_plane_strain_modulus(), self.effective_fracture_energy_J_per_m2, volume_m2)
         )
@@ -192,7 +208,8 @@ def _stagger(
         k, d, u1, _, _, _ = state
         problem = eqx.tree_at(lambda q: (q.degradation, q.cavity_indicator), elastic, (cell_degradation(grid, d), d))
         u1, _ = solve_elasticity(problem, solver, u1)
-        pressure = reference * volume_m2 / (4.0 * cavity_opening_m2(grid, u1, d))
+        copies = 2.0 if grid.axisymmetric else 4.0  # mirror images of the solved quarter (half, if revolved)
+        pressure = reference * volume_m2 / (copies * cavity_opening_m2(grid, u1, d))
         history = jnp.maximum(damage_problem.history_J_per_m3, tensile_energy_J_per_m3(grid, u1 * pressure / reference))
         problem = eqx.tree_at(lambda q: q.history_J_per_m3, damage_problem, history)
         work = pressure if pressure_work_in_damage else jnp.zeros_like(pressure)
@@ -243,9 +260,12 @@ def evolve_volume_controlled(
     advance = 0.0
     records = []
     for ratio in volume_ratios:
-        far = EllipticHoleSolution(
-            setup.effective_half_length_m + advance, 0.0, YOUNGS_MODULUS_PA, POISSON_RATIO, reference
-        )
+        if setup.axisymmetric:
+            far = ClampedFarField()
+        else:
+            far = EllipticHoleSolution(
+                setup.effective_half_length_m + advance, 0.0, YOUNGS_MODULUS_PA, POISSON_RATIO, reference
+            )
         elastic = quarter_plane_problem(
             grid,
             far,
@@ -282,6 +302,10 @@ COARSE = GriffithSetup(length_ratio=0.2, cells_per_length=2.0, box_ratio=3.0)
 FINE = GriffithSetup(length_ratio=0.1, cells_per_length=2.0, box_ratio=3.0)
 """``l = a0/10``, ``h = l/2``, quarter box ``3 a0``: 60 x 60 cells (MODEL.md's ``l <= a/10``)."""
 
+PENNY = GriffithSetup(length_ratio=0.2, cells_per_length=2.0, box_ratio=6.0, axisymmetric=True)
+"""The penny crack of radius ``a0``: ``l = a0/5``, ``h = l/2``, clamped cylinder of radius and half-height
+``6 a0`` (60 x 60 cells), far enough that clamping stiffens the crack by well under 1 %."""
+
 DAMAGE_DRIVES = {
     True: "BCY total energy (pressure work in the damage energy)",
     False: "ecmjax model (damage driven by H = max psi+ only)",
@@ -290,8 +314,9 @@ DAMAGE_DRIVES = {
 
 def _label(run: GriffithRun, pressure_work_in_damage: bool) -> str:
     s = run.setup
+    crack = "penny crack (axisymmetric)" if s.axisymmetric else "crack"
     return (
-        f"Griffith crack l/a0={s.length_ratio:g}, h=l/{s.cells_per_length:g}, box {s.box_ratio:g} a0, "
+        f"Griffith {crack} l/a0={s.length_ratio:g}, h=l/{s.cells_per_length:g}, box {s.box_ratio:g} a0, "
         f"{DAMAGE_DRIVES[pressure_work_in_damage]}"
     )
 
@@ -309,7 +334,7 @@ def critical_pressure_row(run: GriffithRun, pressure_work_in_damage: bool) -> Ca
         value,
         s.griffith_pressure_Pa(),
         0.10,
-        f"{GRIFFITH}; {CORRECTIONS}",
+        f"{PENNY_GRIFFITH if s.axisymmetric else GRIFFITH}; {CORRECTIONS}",
     )
 
 

@@ -1,6 +1,7 @@
 """Plane-strain linear elasticity of the electrolyte with a tension-compression energy split.
 
-Small strain, isotropic (``E``, ``nu``), plane strain (``eps_zz = 0``). The strain energy density is
+Small strain, isotropic (``E``, ``nu``), plane strain (``eps_zz = 0``) or axisymmetric (``zz`` is then
+the hoop direction, ``eps_zz = u_r / r``; the in-plane components are ``r, z``). The strain energy density is
 split volumetric-deviatorically (Amor, Marigo and Maurini 2009) so that a degradation ``g(d)`` acting
 on the tensile part ``psi+`` can never soften compression:
 
@@ -15,24 +16,27 @@ from jaxtyping import Array, ArrayLike, Float
 
 
 class Strain(eqx.Module):
-    """In-plane small-strain components (``eps_zz = 0`` in plane strain); ``xy`` is the tensor shear."""
+    """Small-strain components: in-plane ``xx, yy``, tensor shear ``xy``, and the out-of-plane ``zz``
+    (0 in plane strain, the hoop strain ``u_r / r`` in axisymmetry)."""
 
     xx: Float[Array, "..."]
     yy: Float[Array, "..."]
     xy: Float[Array, "..."]
+    zz: Float[Array, "..."] | float = 0.0
 
     @property
     def trace(self) -> Float[Array, "..."]:
-        return self.xx + self.yy
+        return self.xx + self.yy + self.zz
 
     def deviator_squared(self) -> Float[Array, "..."]:
-        """``eps_dev : eps_dev`` of the 3D strain with ``eps_zz = 0``."""
+        """``eps_dev : eps_dev`` of the 3D strain."""
         third = self.trace / 3.0
-        return (self.xx - third) ** 2 + (self.yy - third) ** 2 + third**2 + 2.0 * self.xy**2
+        return (self.xx - third) ** 2 + (self.yy - third) ** 2 + (self.zz - third) ** 2 + 2.0 * self.xy**2
 
 
 class Stress(eqx.Module):
-    """Cauchy stress components in Pa; ``zz`` is the out-of-plane stress that plane strain implies."""
+    """Cauchy stress components in Pa; ``zz`` is the out-of-plane stress that plane strain implies, or
+    the hoop stress ``sigma_theta theta`` of an axisymmetric body."""
 
     xx: Float[Array, "..."]
     yy: Float[Array, "..."]
@@ -45,7 +49,8 @@ class Stress(eqx.Module):
         )
 
     def hoop_Pa(self, x_m: Float[ArrayLike, "..."], y_m: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
-        """Stress along the circumferential direction about the origin (the defect centre)."""
+        """Stress along the in-plane circumferential direction about the origin (the defect centre); on
+        an axisymmetric grid the meridional one (the azimuthal hoop stress is ``zz``)."""
         theta = jnp.arctan2(y_m, x_m)
         s, c = jnp.sin(theta), jnp.cos(theta)
         return self.xx * s**2 + self.yy * c**2 - 2.0 * self.xy * s * c
@@ -94,7 +99,7 @@ def strain_energy_density_J_per_m3(strain: Strain, mu, lam, degradation_factor=1
 
 
 def stress_Pa(strain: Strain, mu, lam, degradation_factor=1.0) -> Stress:
-    """``sigma = d psi / d eps``: the split stress, with the plane-strain ``sigma_zz``."""
+    """``sigma = d psi / d eps``: the split stress, with the out-of-plane ``sigma_zz``."""
     bulk = _bulk_modulus_Pa(mu, lam)
     trace = strain.trace
     positive_trace, negative_trace = _trace_parts(strain)
@@ -105,5 +110,5 @@ def stress_Pa(strain: Strain, mu, lam, degradation_factor=1.0) -> Stress:
         xx=pressure_part + shear * (strain.xx - third),
         yy=pressure_part + shear * (strain.yy - third),
         xy=shear * strain.xy,
-        zz=pressure_part - shear * third,
+        zz=pressure_part + shear * (strain.zz - third),
     )

@@ -84,6 +84,33 @@ def sneddon_volume_m2(
     return 2.0 * jnp.pi * jnp.asarray(pressure_Pa) * jnp.asarray(half_length_m) ** 2 / plane_strain_modulus_Pa
 
 
+def penny_crack_volume_m3(
+    pressure_Pa: Float[ArrayLike, "..."],
+    radius_m: Float[ArrayLike, "..."],
+    plane_strain_modulus_Pa: Float[ArrayLike, "..."],
+) -> Float[Array, "..."]:
+    """Volume of a pressurised penny-shaped crack of radius ``a`` in an infinite solid, ``16 p a^3 / (3 E')``.
+
+    Sneddon (Proc. R. Soc. A 187, 1946): the opening is ``(8 p a / (pi E')) sqrt(1 - r^2 / a^2)``.
+    """
+    return 16.0 * jnp.asarray(pressure_Pa) * jnp.asarray(radius_m) ** 3 / (3.0 * plane_strain_modulus_Pa)
+
+
+def penny_crack_critical_pressure_Pa(
+    plane_strain_modulus_Pa: Float[ArrayLike, "..."],
+    fracture_energy_J_per_m2: Float[ArrayLike, "..."],
+    radius_m: Float[ArrayLike, "..."],
+) -> Float[Array, "..."]:
+    """Pressure at which a penny-shaped crack of radius ``a`` propagates: ``sqrt(pi E' Gc / (4 a))``.
+
+    Griffith's ``G = K^2 / E' = Gc`` with ``K = 2 p sqrt(a / pi)`` (Sneddon 1946; Tada, Paris & Irwin,
+    *The stress analysis of cracks handbook*, 3rd ed., 2000, p. 24.2). The same follows from the energy
+    release ``dU/dA`` of Sneddon's volume at fixed ``p``. Sneddon's own ``sqrt(pi E' T / (2 a))`` is this
+    with the surface tension ``T = Gc / 2`` of each face.
+    """
+    return jnp.sqrt(jnp.pi * jnp.asarray(plane_strain_modulus_Pa) * fracture_energy_J_per_m2 / (4.0 * radius_m))
+
+
 def at2_effective_fracture_energy_J_per_m2(
     fracture_energy_J_per_m2: Float[ArrayLike, "..."],
     cell_size_m: Float[ArrayLike, "..."],

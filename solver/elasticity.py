@@ -24,7 +24,13 @@ from ..physics.elasticity import (
 )
 from .grid import Grid
 from .newton import NewtonInfo, NewtonKrylov, minimise
-from .operators import cell_mean, gradient_at_gauss_points, integrate_gauss, values_at_gauss_points
+from .operators import (
+    cell_mean,
+    gradient_at_gauss_points,
+    integrate_gauss,
+    radii_at_gauss_points,
+    values_at_gauss_points,
+)
 
 
 class ElasticityProblem(eqx.Module):
@@ -54,9 +60,16 @@ def displacement_m(free: Float[Array, "2 nnx nny"], problem: ElasticityProblem) 
 
 
 def strain_at_gauss_points(grid: Grid, u: Float[Array, "2 nnx nny"]) -> list[Strain]:
-    """Small strain at the four Gauss points of every cell."""
+    """Small strain at the four Gauss points of every cell; on an axisymmetric grid with the hoop
+    strain ``u_r / r`` (Gauss points lie off the axis, ``r >= 0.21 h``)."""
     du_dx, du_dy = gradient_at_gauss_points(grid, u)
-    return [Strain(xx=gx[0], yy=gy[1], xy=0.5 * (gy[0] + gx[1])) for gx, gy in zip(du_dx, du_dy, strict=True)]
+    if not grid.axisymmetric:
+        return [Strain(xx=gx[0], yy=gy[1], xy=0.5 * (gy[0] + gx[1])) for gx, gy in zip(du_dx, du_dy, strict=True)]
+    hoop = (ur / r for ur, r in zip(values_at_gauss_points(grid, u[0]), radii_at_gauss_points(grid), strict=True))
+    return [
+        Strain(xx=gx[0], yy=gy[1], xy=0.5 * (gy[0] + gx[1]), zz=zz)
+        for gx, gy, zz in zip(du_dx, du_dy, hoop, strict=True)
+    ]
 
 
 def cell_tensile_energy_J_per_m3(

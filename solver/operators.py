@@ -51,8 +51,20 @@ def gradient_at_gauss_points(grid: Grid, f: Float[Array, "*c nnx nny"]) -> tuple
     return dfdx, dfdy
 
 
+def radii_at_gauss_points(grid: Grid) -> GaussSamples:
+    """``x`` (the radius ``r`` on an axisymmetric grid) at the four Gauss points of each cell, as
+    ``(nx, 1)`` columns that broadcast against cell fields."""
+    i = jnp.arange(grid.shape[0])[:, None]
+    return tuple(grid.origin_m[0] + grid.cell_size_m * (i + xi) for xi, _ in GAUSS_POINTS)
+
+
 def integrate_gauss(grid: Grid, density: GaussSamples) -> Float[Array, ""]:
-    """Integral over the grid of a density sampled at the Gauss points (per unit depth)."""
+    """Integral over the grid of a density sampled at the Gauss points: per unit depth, or over the
+    revolved body (weight ``2 pi r``) if the grid is axisymmetric."""
+    if grid.axisymmetric:
+        density = tuple(
+            2.0 * jnp.pi * r * sample for r, sample in zip(radii_at_gauss_points(grid), density, strict=True)
+        )
     return grid.cell_size_m**2 * sum(jnp.sum(sample) for sample in density) / 4.0
 
 
