@@ -104,6 +104,7 @@ def test_spherical_cavity_wall_hoop_stresses_are_half_the_pressure():
         _assert_passed(row)
 
 
+@pytest.mark.slow
 def test_penny_crack_volume_matches_sneddon():
     # Sneddon (1946): V = 16 (1 - nu^2) p a^3 / (3 E) at the AT2 effective radius a_eff (the plane
     # case's correction, a_eff/a0 = 1.070 here), l = a0/10, h = l/4, clamped cylinder 6 a0; 5% (issue 8).

@@ -134,6 +134,20 @@ def test_run_writes_results_history_fields_and_figures(tmp_path):
     assert not list(out.glob(".*.tmp")) and not list(out.glob("*.gif.*")), "a temporary file was left behind"
 
 
+def test_run_axisymmetric_writes_a_result(tmp_path):
+    # Issue 8's acceptance: `ecmjax run --set domain.dimension=axisymmetric` on a small grid runs to a
+    # result (the physics of the revolved cell is pinned down in test_axisymmetric and test_simulation).
+    out = tmp_path / "axi"
+    args = [*COARSE_RUN, "--set", "domain.dimension=axisymmetric", "--quiet", "--out", str(out)]
+    result = ecmjax("run", *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "result.json").read_text())
+    assert summary["config"]["domain"]["dimension"] == "axisymmetric"
+    assert summary["status"] == "survived" and summary["final_time_s"] == pytest.approx(5.0)
+    assert summary["max_pressure_Pa"] <= summary["pressure_cap_Pa"] * (1 + 1e-9)
+    assert (out / "damage.png").stat().st_size > 5_000
+
+
 def test_sweep_writes_one_row_per_case(tmp_path):
     out = tmp_path / "sweep"
     result = ecmjax(
