@@ -127,10 +127,10 @@ def li_body(
     crack_dx, crack_dy = nodal_gradient(grid, crack)
     gradient_x = (1.0 - crack) * defect.node_gradient_per_m[0] + (1.0 - chi) * crack_dx
     gradient_y = (1.0 - crack) * defect.node_gradient_per_m[1] + (1.0 - chi) * crack_dy
-    anode = jnp.zeros_like(chi).at[:, 0].set((1.0 - body[:, 0]) * grid.node_lengths_m())
+    anode = jnp.zeros_like(chi).at[:, 0].set((1.0 - body[:, 0]) * grid.boundary_node_measures())
     return LiBody(
         node_indicator=body,
-        wall_length_m=euclidean_norm(gradient_x, gradient_y) * grid.node_areas_m2(),
+        wall_length_m=euclidean_norm(gradient_x, gradient_y) * grid.node_measures(),
         anode_length_m=anode,
     )
 
@@ -203,7 +203,7 @@ def elasticity_problem(
     stiffness = (1.0 - chi_cells) + config.solver.void_stiffness_ratio * chi_cells
     g = cell_mean(tuple(degradation(d, config.damage.residual_stiffness) for d in values_at_gauss_points(grid, damage)))
     pressure = jnp.asarray(pit_pressure_Pa, dtype)
-    lengths = grid.node_lengths_m()
+    lengths = grid.boundary_node_measures()
     bottom = jnp.zeros((2, nnx), dtype).at[1].set(config.operating.stack_pressure_Pa * (1.0 - body[:, 0]))
     fixed = jnp.zeros((2, nnx, nny), bool)
     if not grid.periodic_x:
@@ -270,7 +270,7 @@ def solve_initial_state(config: Config) -> InitialState:
     stress = cell_stress_Pa(elastic, u)
     xc, yc = grid.cell_centres_m()
     solid_hoop = cell_stress_Pa(elastic, u, solid=True).hoop_Pa(xc, yc)
-    lengths = grid.node_lengths_m()
+    lengths = grid.boundary_node_measures()
     return InitialState(
         grid=grid,
         defect=defect,

@@ -24,12 +24,13 @@ class SphericalCavitySolution:
         self.mu = youngs_modulus_Pa / (2.0 * (1.0 + poisson_ratio))
         self.p = pressure_Pa
 
-    def displacement_m(self, r, z):
-        """``(u_r, u_z)`` at points ``(r, z)`` of the meridian plane, the centre at the origin."""
-        r, z = np.asarray(r), np.asarray(z)
-        rho3 = np.hypot(r, z) ** 3
+    def displacement_m(self, *coordinates):
+        """The displacement components at points given by their coordinates about the centre: ``(r, z)``
+        in a meridian plane or ``(x, y, z)`` in space (the field is radial, ``u = u(rho) x / rho``)."""
+        coordinates = [np.asarray(c) for c in coordinates]
+        rho3 = np.sqrt(sum(c**2 for c in coordinates)) ** 3
         scale = self.p * self.radius_m**3 / (4.0 * self.mu * rho3)
-        return scale * r, scale * z
+        return tuple(scale * c for c in coordinates)
 
     @property
     def wall_hoop_stress_Pa(self) -> float:

@@ -113,7 +113,7 @@ def build_model(config: Config) -> Model:
         grid=grid,
         defect=defect,
         solver=newton_settings(config, grid),
-        pit_area_m2=jnp.sum(grid.node_areas_m2() * defect.node_indicator),
+        pit_area_m2=jnp.sum(grid.node_measures() * defect.node_indicator),
         outside_pit=defect.node_indicator < 0.5,
     )
 
@@ -169,7 +169,7 @@ class State(eqx.Module):
 
 
 def _cell_voltage_V(grid: Grid, phi: Float[Array, "nnx nny"]) -> Float[Array, ""]:
-    lengths = grid.node_lengths_m()
+    lengths = grid.boundary_node_measures()
     return jnp.sum(lengths * phi[:, -1]) / jnp.sum(lengths)
 
 

@@ -29,7 +29,7 @@ from .references import (
     inglis_tension_concentration,
 )
 from .solver.elasticity import ElasticityProblem, cavity_opening_m2, cell_stress_Pa, solve_elasticity
-from .solver.grid import Grid
+from .solver.grid import Grid, Grid3D
 from .solver.newton import NewtonInfo, NewtonKrylov
 from .solver.operators import max_on_contour
 from .solver.potential import (
@@ -81,25 +81,30 @@ class HoleSolution:
 
 
 def quarter_plane_problem(
-    grid: Grid,
-    far_field: EllipticHoleSolution,
+    grid: Grid | Grid3D,
+    far_field,
     shear_modulus_Pa,
     lame_lambda_Pa,
     degradation,
     cavity_indicator,
     pressure_Pa: float,
 ) -> ElasticityProblem:
-    """Elastic problem on the quarter plane ``x, y >= 0``: mirror planes on the axes (``u_x = 0`` on
-    ``x = 0``, ``u_y = 0`` on ``y = 0``), ``far_field``'s exact displacement on the outer sides,
-    ``pressure_Pa`` on the cavity."""
-    x, y = (np.asarray(c) for c in grid.node_coordinates_m())
-    fixed = np.zeros((2,) + grid.node_shape, bool)
-    fixed[:, -1, :] = fixed[:, :, -1] = True
+    """Elastic problem on the quarter plane ``x, y >= 0`` (the octant ``x, y, z >= 0`` of a
+    :class:`Grid3D`): mirror planes on the axes (``u_x = 0`` on ``x = 0``, and so on),
+    ``far_field.displacement_m(x, y[, z])`` on the outer sides, ``pressure_Pa`` on the cavity."""
+    coordinates = [np.asarray(c) for c in grid.node_coordinates_m()]
+    dims = len(coordinates)
+    fixed = np.zeros((dims,) + grid.node_shape, bool)
+    for axis in range(dims):
+        fixed[(slice(None),) * (axis + 1) + (-1,)] = True
     boundary = fixed[0].copy()
-    prescribed = np.zeros((2,) + grid.node_shape)
-    prescribed[:, boundary] = far_field.displacement_m(x[boundary], y[boundary])
-    fixed[0, 0, :] = fixed[1, :, 0] = True  # mirror planes: u_x = 0 on x = 0, u_y = 0 on y = 0
-    prescribed[0, 0, :] = prescribed[1, :, 0] = 0.0
+    prescribed = np.zeros((dims,) + grid.node_shape)
+    prescribed[:, boundary] = far_field.displacement_m(*(c[boundary] for c in coordinates))
+    for axis in range(dims):  # mirror planes: no displacement across them
+        mirror = (axis,) + (slice(None),) * axis + (0,)
+        fixed[mirror] = True
+        prescribed[mirror] = 0.0
+    side = (dims,) + grid.node_shape[:-1]
     return ElasticityProblem(
         grid=grid,
         shear_modulus_Pa=shear_modulus_Pa,
@@ -107,8 +112,8 @@ def quarter_plane_problem(
         degradation=degradation,
         cavity_indicator=cavity_indicator,
         cavity_pressure_Pa=jnp.asarray(pressure_Pa),
-        bottom_traction_Pa=jnp.zeros((2, grid.node_shape[0])),
-        top_traction_Pa=jnp.zeros((2, grid.node_shape[0])),
+        bottom_traction_Pa=jnp.zeros(side),
+        top_traction_Pa=jnp.zeros(side),
         fixed=jnp.asarray(fixed),
         prescribed_displacement_m=jnp.asarray(prescribed),
     )
@@ -130,7 +135,9 @@ def converged_or_nan(solution: jax.Array, info: NewtonInfo, name: str) -> jax.Ar
 def solve_quarter_plane(problem: ElasticityProblem) -> tuple[jax.Array, NewtonInfo]:
     """Elastic solve of a :func:`quarter_plane_problem`: the displacement (NaN if Newton does not
     converge) and the solver's report."""
-    solver = NewtonKrylov(rtol=verification_rtol(problem.prescribed_displacement_m.dtype))
+    solver = NewtonKrylov(
+        rtol=verification_rtol(problem.prescribed_displacement_m.dtype), spatial_dims=len(problem.grid.shape)
+    )
     u, info = jax.jit(solve_elasticity)(problem, solver)
     return converged_or_nan(u, info, "elastic"), info
 
@@ -263,7 +270,7 @@ def solve_flat_cell(current_A_per_m2: float, li_pressure_Pa: float = 0.0, cells:
     it does not converge)."""
     grid = Grid(cells, jnp.asarray(THICKNESS_M / cells[1]))
     nnx, nny = grid.node_shape
-    interface = jnp.zeros((nnx, nny)).at[:, 0].set(grid.node_lengths_m())
+    interface = jnp.zeros((nnx, nny)).at[:, 0].set(grid.boundary_node_measures())
     problem = PotentialProblem(
         grid=grid,
         conductivity_S_per_m=jnp.full(cells, CONDUCTIVITY_S_PER_M),
@@ -364,7 +371,7 @@ def _griffith_cases() -> list[CaseResult]:
 
 
 def _axisymmetric_cases() -> list[CaseResult]:
-    from .validation_axisymmetric import axisymmetric_cases  # imports this module: load it late
+    from .validation_3d import axisymmetric_cases  # imports this module: load it late
 
     return axisymmetric_cases()
 

@@ -16,13 +16,15 @@ from jaxtyping import Array, ArrayLike, Float
 
 
 class Strain(eqx.Module):
-    """Small-strain components: in-plane ``xx, yy``, tensor shear ``xy``, and the out-of-plane ``zz``
-    (0 in plane strain, the hoop strain ``u_r / r`` in axisymmetry)."""
+    """Small-strain components; the shears are tensor shears. ``zz`` is 0 in plane strain and the hoop
+    strain ``u_r / r`` in axisymmetry; ``xz`` and ``yz`` are 0 except in 3D."""
 
     xx: Float[Array, "..."]
     yy: Float[Array, "..."]
     xy: Float[Array, "..."]
     zz: Float[Array, "..."] | float = 0.0
+    xz: Float[Array, "..."] | float = 0.0
+    yz: Float[Array, "..."] | float = 0.0
 
     @property
     def trace(self) -> Float[Array, "..."]:
@@ -31,22 +33,24 @@ class Strain(eqx.Module):
     def deviator_squared(self) -> Float[Array, "..."]:
         """``eps_dev : eps_dev`` of the 3D strain."""
         third = self.trace / 3.0
-        return (self.xx - third) ** 2 + (self.yy - third) ** 2 + (self.zz - third) ** 2 + 2.0 * self.xy**2
+        normal = (self.xx - third) ** 2 + (self.yy - third) ** 2 + (self.zz - third) ** 2
+        return normal + 2.0 * (self.xy**2 + self.xz**2 + self.yz**2)
 
 
 class Stress(eqx.Module):
     """Cauchy stress components in Pa; ``zz`` is the out-of-plane stress that plane strain implies, or
-    the hoop stress ``sigma_theta theta`` of an axisymmetric body."""
+    the hoop stress ``sigma_theta theta`` of an axisymmetric body; ``xz`` and ``yz`` are 0 except in 3D."""
 
     xx: Float[Array, "..."]
     yy: Float[Array, "..."]
     xy: Float[Array, "..."]
     zz: Float[Array, "..."]
+    xz: Float[Array, "..."] | float = 0.0
+    yz: Float[Array, "..."] | float = 0.0
 
     def von_mises_Pa(self) -> Float[Array, "..."]:
-        return jnp.sqrt(
-            0.5 * ((self.xx - self.yy) ** 2 + (self.yy - self.zz) ** 2 + (self.zz - self.xx) ** 2) + 3.0 * self.xy**2
-        )
+        normal = (self.xx - self.yy) ** 2 + (self.yy - self.zz) ** 2 + (self.zz - self.xx) ** 2
+        return jnp.sqrt(0.5 * normal + 3.0 * (self.xy**2 + self.xz**2 + self.yz**2))
 
     def hoop_Pa(self, x_m: Float[ArrayLike, "..."], y_m: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
         """Stress along the in-plane circumferential direction about the origin (the defect centre); on
@@ -111,4 +115,6 @@ def stress_Pa(strain: Strain, mu, lam, degradation_factor=1.0) -> Stress:
         yy=pressure_part + shear * (strain.yy - third),
         xy=shear * strain.xy,
         zz=pressure_part + shear * (strain.zz - third),
+        xz=shear * strain.xz,
+        yz=shear * strain.yz,
     )

@@ -109,7 +109,7 @@ def damage_energy_J_per_m(d: Float[Array, "nnx nny"], problem: DamageProblem) ->
 
 
 def _penalty_J_per_m(problem: DamageProblem, violation: Float[Array, "nnx nny"]) -> Float[Array, ""]:
-    return 0.5 * penalty_J_per_m3(problem) * jnp.sum(problem.grid.node_areas_m2() * violation**2)
+    return 0.5 * penalty_J_per_m3(problem) * jnp.sum(problem.grid.node_measures() * violation**2)
 
 
 class CrackPressure(eqx.Module):

@@ -22,7 +22,7 @@ from ..physics.elasticity import (
     stress_Pa,
     tensile_energy_density_J_per_m3,
 )
-from .grid import Grid
+from .grid import Grid, Grid3D
 from .newton import NewtonInfo, NewtonKrylov, minimise
 from .operators import (
     cell_mean,
@@ -37,21 +37,23 @@ class ElasticityProblem(eqx.Module):
     """Coefficients, loads and constraints of one elastic solve (every field in SI units).
 
     ``shear_modulus_Pa`` and ``lame_lambda_Pa`` are per cell (the void of the pit is a soft ersatz
-    material); ``degradation`` is ``g(d)`` per cell (1 undamaged). Tractions are nodal vectors along the
-    bottom (``y = y0``) and top edges. ``fixed`` marks the prescribed components, whose values are in
-    ``prescribed_displacement_m``.
+    material); ``degradation`` is ``g(d)`` per cell (1 undamaged). Tractions are nodal vectors on the
+    bottom (``y = y0``, or ``z = z0`` in 3D) and top sides. ``fixed`` marks the prescribed components,
+    whose values are in ``prescribed_displacement_m``. Shapes: ``d`` components (2, or 3 on a
+    :class:`Grid3D`), ``nodes`` and ``cells`` the grid's node and cell shapes, ``side`` the nodes of a
+    bottom or top side.
     """
 
-    grid: Grid
-    shear_modulus_Pa: Float[Array, "nx ny"]
-    lame_lambda_Pa: Float[Array, "nx ny"]
-    degradation: Float[Array, "nx ny"]
-    cavity_indicator: Float[Array, "nnx nny"]
+    grid: Grid | Grid3D
+    shear_modulus_Pa: Float[Array, "*cells"]
+    lame_lambda_Pa: Float[Array, "*cells"]
+    degradation: Float[Array, "*cells"]
+    cavity_indicator: Float[Array, "*nodes"]
     cavity_pressure_Pa: Float[Array, ""]
-    bottom_traction_Pa: Float[Array, "2 nnx"]
-    top_traction_Pa: Float[Array, "2 nnx"]
-    fixed: Bool[Array, "2 nnx nny"]
-    prescribed_displacement_m: Float[Array, "2 nnx nny"]
+    bottom_traction_Pa: Float[Array, " d *side"]
+    top_traction_Pa: Float[Array, " d *side"]
+    fixed: Bool[Array, " d *nodes"]
+    prescribed_displacement_m: Float[Array, " d *nodes"]
 
 
 def displacement_m(free: Float[Array, "2 nnx nny"], problem: ElasticityProblem) -> Float[Array, "2 nnx nny"]:
@@ -59,10 +61,23 @@ def displacement_m(free: Float[Array, "2 nnx nny"], problem: ElasticityProblem) 
     return jnp.where(problem.fixed, problem.prescribed_displacement_m, free)
 
 
-def strain_at_gauss_points(grid: Grid, u: Float[Array, "2 nnx nny"]) -> list[Strain]:
-    """Small strain at the four Gauss points of every cell; on an axisymmetric grid with the hoop
-    strain ``u_r / r`` (Gauss points lie off the axis, ``r >= 0.21 h``)."""
-    du_dx, du_dy = gradient_at_gauss_points(grid, u)
+def strain_at_gauss_points(grid: Grid | Grid3D, u: Float[Array, " d *nodes"]) -> list[Strain]:
+    """Small strain at the Gauss points of every cell; on an axisymmetric grid with the hoop strain
+    ``u_r / r`` (Gauss points lie off the axis, ``r >= 0.21 h``)."""
+    gradient = gradient_at_gauss_points(grid, u)  # gradient[b][g][a] = d u_a / d x_b at Gauss point g
+    if isinstance(grid, Grid3D):
+        return [
+            Strain(
+                xx=gx[0],
+                yy=gy[1],
+                zz=gz[2],
+                xy=0.5 * (gy[0] + gx[1]),
+                xz=0.5 * (gz[0] + gx[2]),
+                yz=0.5 * (gz[1] + gy[2]),
+            )
+            for gx, gy, gz in zip(*gradient, strict=True)
+        ]
+    du_dx, du_dy = gradient
     if not grid.axisymmetric:
         return [Strain(xx=gx[0], yy=gy[1], xy=0.5 * (gy[0] + gx[1])) for gx, gy in zip(du_dx, du_dy, strict=True)]
     hoop = (ur / r for ur, r in zip(values_at_gauss_points(grid, u[0]), radii_at_gauss_points(grid), strict=True))
@@ -84,17 +99,22 @@ def cell_tensile_energy_J_per_m3(
     )
 
 
-def cavity_opening_m2(grid: Grid, u: Float[Array, "2 nnx nny"], indicator: Float[Array, "nnx nny"]) -> Float[Array, ""]:
-    """Volume (per unit depth) that the displacement adds to the cavity: ``-int u . grad chi dA``."""
-    dchi_dx, dchi_dy = gradient_at_gauss_points(grid, indicator)
-    ux, uy = values_at_gauss_points(grid, u[0]), values_at_gauss_points(grid, u[1])
-    return -integrate_gauss(grid, tuple(a * b + c * d for a, b, c, d in zip(ux, dchi_dx, uy, dchi_dy, strict=True)))
+def cavity_opening_m2(
+    grid: Grid | Grid3D, u: Float[Array, " d *nodes"], indicator: Float[Array, "*nodes"]
+) -> Float[Array, ""]:
+    """Volume (per unit depth in plane strain) that the displacement adds to the cavity: ``-int u . grad chi``."""
+    gradient = gradient_at_gauss_points(grid, indicator)
+    components = [values_at_gauss_points(grid, u_a) for u_a in u]
+    density = tuple(
+        sum(c[g] * d[g] for c, d in zip(components, gradient, strict=True)) for g in range(len(gradient[0]))
+    )
+    return -integrate_gauss(grid, density)
 
 
-def _edge_work(problem: ElasticityProblem, u: Float[Array, "2 nnx nny"]) -> Float[Array, ""]:
-    lengths = problem.grid.node_lengths_m()
-    bottom = jnp.sum(lengths * problem.bottom_traction_Pa * u[:, :, 0])
-    top = jnp.sum(lengths * problem.top_traction_Pa * u[:, :, -1])
+def _edge_work(problem: ElasticityProblem, u: Float[Array, " d *nodes"]) -> Float[Array, ""]:
+    lengths = problem.grid.boundary_node_measures()
+    bottom = jnp.sum(lengths * problem.bottom_traction_Pa * u[..., 0])
+    top = jnp.sum(lengths * problem.top_traction_Pa * u[..., -1])
     return bottom + top
 
 
@@ -145,4 +165,5 @@ def cell_stress_Pa(problem: ElasticityProblem, u: Float[Array, "2 nnx nny"], sol
     else:
         mu, lam, g = problem.shear_modulus_Pa, problem.lame_lambda_Pa, problem.degradation
     samples = [stress_Pa(strain, mu, lam, g) for strain in strain_at_gauss_points(problem.grid, u)]
-    return Stress(*(cell_mean(tuple(getattr(s, c) for s in samples)) for c in ("xx", "yy", "xy", "zz")))
+    components = ("xx", "yy", "xy", "zz") + (("xz", "yz") if isinstance(problem.grid, Grid3D) else ())
+    return Stress(**{c: cell_mean(tuple(getattr(s, c) for s in samples)) for c in components})

@@ -1,13 +1,18 @@
-"""The Cartesian grid: square cells, with fields on its nodes (vertices) or cells.
+"""The Cartesian grids: square (or cubic) cells, with fields on their nodes (vertices) or cells.
 
 Nodal fields (displacement, potential, indicator) have shape ``node_shape``; cell fields (material
 coefficients, stresses) have shape ``shape``. With ``periodic_x`` the last column of nodes wraps onto
 the first, so there are ``nx`` node columns instead of ``nx + 1``.
 
-An ``axisymmetric`` grid is the meridian half-plane ``(r, z) = (x, y)`` of a body of revolution about
-``x = 0``: every measure is of the revolved body, weighted by ``2 pi r``. Integrals that a plane grid
-gives per unit depth (J/m, A/m, m^2) are then totals (J, A, m^3); node "lengths" along an edge are ring
-areas (m^2) and node "areas" ring volumes (m^3).
+Every grid gives each node two measures: ``node_measures`` (what it carries of the domain) and
+``boundary_node_measures`` (what it carries of the anode-side boundary). Their units depend on the grid,
+so they are named without units:
+
+* a plane grid: area per unit depth (m^2) and length per unit depth (m); its integrals are per unit
+  depth (J/m, A/m);
+* an ``axisymmetric`` grid, the meridian half-plane ``(r, z) = (x, y)`` of a body of revolution about
+  ``x = 0``: ring volumes (m^3) and ring areas (m^2), every integral weighted by ``2 pi r`` (J, A, m^3);
+* a :class:`Grid3D`: volumes (m^3) and face areas (m^2).
 """
 
 import equinox as eqx
@@ -73,12 +78,52 @@ class Grid(eqx.Module):
         r_eff = r.at[0].add(third).at[-1].add(-third)
         return 2.0 * jnp.pi * r_eff
 
-    def node_lengths_m(self) -> Float[Array, " nnx"]:
+    def boundary_node_measures(self) -> Float[Array, " nnx"]:
         """Measure of the ``y = const`` boundary that each node column carries: length (m) per unit
         depth, or ring area (m^2) if axisymmetric."""
         return self.cell_size_m * self.edge_node_weights(0) * self.revolution_factor()
 
-    def node_areas_m2(self) -> Float[Array, "nnx nny"]:
+    def node_measures(self) -> Float[Array, "nnx nny"]:
         """Measure that each node carries (lumped, trapezoid rule): area (m^2) per unit depth, or ring
         volume (m^3) if axisymmetric."""
-        return self.cell_size_m * jnp.outer(self.node_lengths_m(), self.edge_node_weights(1))
+        return self.cell_size_m * jnp.outer(self.boundary_node_measures(), self.edge_node_weights(1))
+
+
+class Grid3D(eqx.Module):
+    """A uniform grid of ``shape = (nx, ny, nz)`` cubic cells of side ``cell_size_m``.
+
+    ``x`` and ``y`` run along the anode interface and ``z`` into the electrolyte; ``origin_m`` is the
+    lower corner. Nodal fields have shape ``node_shape``, cell fields ``shape``. No side wraps: the 3D
+    domain is a quarter (or octant) bounded by mirror planes.
+    """
+
+    shape: tuple[int, int, int] = eqx.field(static=True)
+    cell_size_m: Float[Array, ""] | float
+    origin_m: tuple[Float[Array, ""] | float, ...] = (0.0, 0.0, 0.0)
+    periodic_x: bool = eqx.field(static=True, default=False, init=False)
+    axisymmetric: bool = eqx.field(static=True, default=False, init=False)
+
+    @property
+    def node_shape(self) -> tuple[int, int, int]:
+        return tuple(n + 1 for n in self.shape)
+
+    def _axes_m(self, offset: float, counts: tuple[int, ...]) -> list[Float[Array, " n"]]:
+        return [o + self.cell_size_m * (jnp.arange(n) + offset) for o, n in zip(self.origin_m, counts, strict=True)]
+
+    def node_coordinates_m(self) -> tuple[Float[Array, "nnx nny nnz"], ...]:
+        return tuple(jnp.meshgrid(*self._axes_m(0.0, self.node_shape), indexing="ij"))
+
+    def cell_centres_m(self) -> tuple[Float[Array, "nx ny nz"], ...]:
+        return tuple(jnp.meshgrid(*self._axes_m(0.5, self.shape), indexing="ij"))
+
+    def edge_node_weights(self, axis: int) -> Float[Array, " n"]:
+        """Trapezoid weights (in cells) of the nodes along ``axis``: 1/2 at the ends."""
+        return jnp.ones(self.node_shape[axis]).at[0].set(0.5).at[-1].set(0.5)
+
+    def boundary_node_measures(self) -> Float[Array, "nnx nny"]:
+        """Area (m^2) of the ``z = const`` boundary that each node carries."""
+        return self.cell_size_m**2 * jnp.outer(self.edge_node_weights(0), self.edge_node_weights(1))
+
+    def node_measures(self) -> Float[Array, "nnx nny nnz"]:
+        """Volume (m^3) that each node carries (lumped, trapezoid rule)."""
+        return self.cell_size_m * self.boundary_node_measures()[:, :, None] * self.edge_node_weights(2)

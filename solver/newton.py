@@ -39,6 +39,8 @@ class NewtonKrylov(eqx.Module):
     adjoint_rtol: float = 1e-10
     periodic_x: bool = eqx.field(static=True, default=False)
     preconditioner: str = eqx.field(static=True, default="multigrid")
+    spatial_dims: int = eqx.field(static=True, default=2)
+    """3 for fields on a :class:`~ecmjax.solver.grid.Grid3D` (see :func:`~ecmjax.solver.krylov.solve_spd`)."""
     step_tol: float = 0.0
     """Also converged once a Newton update changes every unknown by less than this (in its units;
     0: the residual test alone). For problems whose residual reference dwarfs the forces that matter, in
@@ -132,6 +134,7 @@ def minimise(
             periodic_x=solver.periodic_x,
             preconditioner=solver.preconditioner,
             differentiable=differentiable,
+            spatial_dims=solver.spatial_dims,
         )
 
     def tangent_solve(operator, rhs):

@@ -1,23 +1,30 @@
 """Discrete differential operators of nodal fields on the grid.
 
-A nodal field is interpolated bilinearly in each cell and its derivatives are sampled at the 2x2 Gauss
-points of the cell. Energies integrated this way give the compact 9-point finite-difference stencils
-(identical to bilinear finite elements on the Cartesian grid) whose operators are symmetric positive
-definite and free of the checkerboard modes of one-point (cell-centre) differencing.
+A nodal field is interpolated bilinearly (trilinearly on a :class:`Grid3D`) in each cell and its
+derivatives are sampled at the 2x2 (2x2x2) Gauss points of the cell. Energies integrated this way give
+the compact 9-point (27-point) finite-difference stencils, identical to bilinear (trilinear) finite
+elements on the Cartesian grid, whose operators are symmetric positive definite and free of the
+checkerboard modes of one-point (cell-centre) differencing.
 """
+
+import math
 
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from .grid import Grid
+from .grid import Grid, Grid3D
 
 _LOW, _HIGH = 0.5 - 0.5 / np.sqrt(3.0), 0.5 + 0.5 / np.sqrt(3.0)
 GAUSS_POINTS = ((_LOW, _LOW), (_HIGH, _LOW), (_LOW, _HIGH), (_HIGH, _HIGH))
 """Local ``(xi, eta)`` coordinates (0..1 across a cell) of the four Gauss points."""
 
-GaussSamples = tuple[Array, Array, Array, Array]
-"""A field sampled at the four Gauss points of every cell: four ``(..., nx, ny)`` arrays.
+GAUSS_POINTS_3D = tuple((xi, eta, zeta) for zeta in (_LOW, _HIGH) for eta in (_LOW, _HIGH) for xi in (_LOW, _HIGH))
+"""Local ``(xi, eta, zeta)`` coordinates of the eight Gauss points of a cubic cell."""
+
+GaussSamples = tuple[Array, ...]
+"""A field sampled at the Gauss points of every cell: four ``(..., nx, ny)`` arrays (eight
+``(..., nx, ny, nz)`` arrays on a :class:`Grid3D`).
 
 Kept as a tuple rather than one stacked array: XLA's CPU backend differentiates the stacked,
 broadcast form some 40 times more slowly.
@@ -31,8 +38,56 @@ def cell_corners(grid: Grid, f: Float[Array, "*c nnx nny"]) -> tuple[Array, Arra
     return f[..., :-1, :-1], f[..., 1:, :-1], f[..., :-1, 1:], f[..., 1:, 1:]
 
 
-def values_at_gauss_points(grid: Grid, f: Float[Array, "*c nnx nny"]) -> GaussSamples:
-    """Bilinear interpolation of a nodal field to the four Gauss points of each cell."""
+def _cell_corners_3d(f: Float[Array, "*c nnx nny nnz"]) -> dict[tuple[int, int, int], Array]:
+    """Values at the eight corners of every cell, keyed by the corner's ``(i, j, k)`` offset."""
+    ends = (slice(None, -1), slice(1, None))
+    return {(i, j, k): f[..., ends[i], ends[j], ends[k]] for i in (0, 1) for j in (0, 1) for k in (0, 1)}
+
+
+def _hat(offset: int, local: float) -> float:
+    """The 1D linear shape function of the cell end ``offset`` (0 or 1) at ``local`` in [0, 1]."""
+    return local if offset else 1.0 - local
+
+
+def _trilinear_samples(grid: Grid3D, f: Float[Array, "*c nnx nny nnz"]) -> GaussSamples:
+    corners = _cell_corners_3d(f)
+    return tuple(
+        sum(_hat(i, xi) * _hat(j, eta) * _hat(k, zeta) * value for (i, j, k), value in corners.items())
+        for xi, eta, zeta in GAUSS_POINTS_3D
+    )
+
+
+def _trilinear_gradient(grid: Grid3D, f: Float[Array, "*c nnx nny nnz"]) -> tuple[GaussSamples, ...]:
+    """``(df/dx, df/dy, df/dz)`` at the eight Gauss points: each a difference along its axis,
+    interpolated bilinearly across the other two."""
+    corners = _cell_corners_3d(f)
+    h = grid.cell_size_m
+    gradient = []
+    for axis in range(3):
+        # Differences along the axis at the four cell edges that run along it.
+        edges = {}
+        for (i, j, k), value in corners.items():
+            offsets = (i, j, k)
+            if offsets[axis] == 0:
+                upper = list(offsets)
+                upper[axis] = 1
+                edges[offsets] = (corners[tuple(upper)] - value) / h
+        gradient.append(
+            tuple(
+                sum(
+                    math.prod(_hat(o, point[a]) for a, o in enumerate(offsets) if a != axis) * difference
+                    for offsets, difference in edges.items()
+                )
+                for point in GAUSS_POINTS_3D
+            )
+        )
+    return tuple(gradient)
+
+
+def values_at_gauss_points(grid: Grid | Grid3D, f: Float[Array, "*c nnx nny"]) -> GaussSamples:
+    """Bilinear (trilinear) interpolation of a nodal field to the Gauss points of each cell."""
+    if isinstance(grid, Grid3D):
+        return _trilinear_samples(grid, f)
     f00, f10, f01, f11 = cell_corners(grid, f)
     return tuple(
         (1 - xi) * (1 - eta) * f00 + xi * (1 - eta) * f10 + (1 - xi) * eta * f01 + xi * eta * f11
@@ -40,8 +95,11 @@ def values_at_gauss_points(grid: Grid, f: Float[Array, "*c nnx nny"]) -> GaussSa
     )
 
 
-def gradient_at_gauss_points(grid: Grid, f: Float[Array, "*c nnx nny"]) -> tuple[GaussSamples, GaussSamples]:
-    """``(df/dx, df/dy)`` of the bilinear interpolant at the four Gauss points of each cell."""
+def gradient_at_gauss_points(grid: Grid | Grid3D, f: Float[Array, "*c nnx nny"]) -> tuple[GaussSamples, ...]:
+    """``(df/dx, df/dy)`` of the bilinear interpolant at the four Gauss points of each cell
+    (``(df/dx, df/dy, df/dz)`` of the trilinear one at eight, on a :class:`Grid3D`)."""
+    if isinstance(grid, Grid3D):
+        return _trilinear_gradient(grid, f)
     f00, f10, f01, f11 = cell_corners(grid, f)
     h = grid.cell_size_m
     dx_low, dx_high = (f10 - f00) / h, (f11 - f01) / h
@@ -58,31 +116,31 @@ def radii_at_gauss_points(grid: Grid) -> GaussSamples:
     return tuple(grid.origin_m[0] + grid.cell_size_m * (i + xi) for xi, _ in GAUSS_POINTS)
 
 
-def integrate_gauss(grid: Grid, density: GaussSamples) -> Float[Array, ""]:
-    """Integral over the grid of a density sampled at the Gauss points: per unit depth, or over the
-    revolved body (weight ``2 pi r``) if the grid is axisymmetric."""
+def integrate_gauss(grid: Grid | Grid3D, density: GaussSamples) -> Float[Array, ""]:
+    """Integral over the grid of a density sampled at the Gauss points: per unit depth, over the
+    revolved body (weight ``2 pi r``) if the grid is axisymmetric, or over the volume of a 3D grid."""
     if grid.axisymmetric:
         density = tuple(
             2.0 * jnp.pi * r * sample for r, sample in zip(radii_at_gauss_points(grid), density, strict=True)
         )
-    return grid.cell_size_m**2 * sum(jnp.sum(sample) for sample in density) / 4.0
+    return grid.cell_size_m ** len(grid.shape) * sum(jnp.sum(sample) for sample in density) / len(density)
 
 
 def cell_mean(samples: GaussSamples) -> Float[Array, "*c nx ny"]:
-    """Average of the four Gauss-point samples: the cell value used for output."""
-    return sum(samples) / 4.0
+    """Average of the Gauss-point samples: the cell value used for output."""
+    return sum(samples) / len(samples)
 
 
 def values_on_contour(
-    field: Float[Array, "nx ny"], level_set: Float[Array, "nx ny"], level: float = 0.5
+    field: Float[Array, "*cells"], level_set: Float[Array, "*cells"], level: float = 0.5
 ) -> tuple[Float[Array, " m"], Array]:
     """A cell field linearly interpolated to where ``level_set`` crosses ``level`` between neighbours.
 
-    Returns the values at every crossing between x- and y-neighbouring cell centres and a mask of the
-    pairs that do cross. Used to read wall stresses on the diffuse pit boundary (``chi = 1/2``).
+    Returns the values at every crossing between neighbouring cell centres (along every axis) and a mask
+    of the pairs that do cross. Used to read wall stresses on the diffuse pit boundary (``chi = 1/2``).
     """
     values, masks = [], []
-    for axis in (0, 1):
+    for axis in range(field.ndim):
         f0, f1 = jnp.moveaxis(field, axis, 0)[:-1], jnp.moveaxis(field, axis, 0)[1:]
         c0, c1 = jnp.moveaxis(level_set, axis, 0)[:-1], jnp.moveaxis(level_set, axis, 0)[1:]
         crosses = ((c0 - level) * (c1 - level) <= 0) & (c0 != c1)
@@ -93,7 +151,7 @@ def values_on_contour(
 
 
 def max_on_contour(
-    field: Float[Array, "nx ny"], level_set: Float[Array, "nx ny"], level: float = 0.5
+    field: Float[Array, "*cells"], level_set: Float[Array, "*cells"], level: float = 0.5
 ) -> Float[Array, ""]:
     """Largest value of a cell field on the ``level_set = level`` contour (``-inf`` if there is none)."""
     values, crosses = values_on_contour(field, level_set, level)

@@ -78,7 +78,7 @@ def node_current_density_A_per_m2(phi: Float[Array, "nnx nny"], problem: Potenti
 
 def injected_current_A_per_m(problem: PotentialProblem) -> Float[Array, ""]:
     """Current per unit depth injected at the counter electrode."""
-    return problem.applied_current_A_per_m2 * jnp.sum(problem.grid.node_lengths_m())
+    return problem.applied_current_A_per_m2 * jnp.sum(problem.grid.boundary_node_measures())
 
 
 def energy_W_per_m(
@@ -103,7 +103,7 @@ def energy_W_per_m(
             eta, problem.exchange_current_A_per_m2, problem.alpha_a, problem.alpha_c, problem.temperature_K
         )
     )
-    injection = problem.applied_current_A_per_m2 * jnp.sum(grid.node_lengths_m() * deviation_V[:, -1])
+    injection = problem.applied_current_A_per_m2 * jnp.sum(grid.boundary_node_measures() * deviation_V[:, -1])
     return ohmic + reaction - injection
 
 

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ecmjax import validation, validation_axisymmetric
+from ecmjax import validation, validation_3d
 from ecmjax.config import ConfigError, load_config
 from ecmjax.model import build_grid
 from ecmjax.references import SphericalCavitySolution
@@ -32,8 +32,8 @@ RADIUS, HEIGHT = 3.0, 2.0
 def test_ring_areas_and_volumes_sum_to_the_cylinder():
     # Exact: the bottom disc pi R^2, the cylinder pi R^2 H, by the lumped node measures and by the
     # Gauss rule (2 x 2 points integrate the linear weight 2 pi r exactly).
-    np.testing.assert_allclose(jnp.sum(GRID.node_lengths_m()), np.pi * RADIUS**2, rtol=1e-14)
-    np.testing.assert_allclose(jnp.sum(GRID.node_areas_m2()), np.pi * RADIUS**2 * HEIGHT, rtol=1e-14)
+    np.testing.assert_allclose(jnp.sum(GRID.boundary_node_measures()), np.pi * RADIUS**2, rtol=1e-14)
+    np.testing.assert_allclose(jnp.sum(GRID.node_measures()), np.pi * RADIUS**2 * HEIGHT, rtol=1e-14)
     ones = (jnp.ones(GRID.shape),) * 4
     np.testing.assert_allclose(integrate_gauss(GRID, ones), np.pi * RADIUS**2 * HEIGHT, rtol=1e-14)
 
@@ -98,7 +98,7 @@ def _assert_passed(row):
 def test_spherical_cavity_wall_hoop_stresses_are_half_the_pressure():
     # Lame (1852): hoop stress p/2 at the wall of a pressurised sphere, both the meridional and the
     # azimuthal one; 32 cells per radius, 5% (issue 8). Measured: 0.518 p and 0.520 p.
-    rows = validation_axisymmetric.sphere_cases()
+    rows = validation_3d.sphere_cases()
     assert [row.quantity for row in rows] == ["meridional wall hoop stress (Pa)", "azimuthal wall hoop stress (Pa)"]
     for row in rows:
         _assert_passed(row)
@@ -109,14 +109,14 @@ def test_penny_crack_volume_matches_sneddon():
     # Sneddon (1946): V = 16 (1 - nu^2) p a^3 / (3 E) at the AT2 effective radius a_eff (the plane
     # case's correction, a_eff/a0 = 1.070 here), l = a0/10, h = l/4, clamped cylinder 6 a0; 5% (issue 8).
     # Measured: 1.003 V(a_eff); against V(a0) it would be 1.228.
-    _assert_passed(validation_axisymmetric.penny_volume_row(validation_axisymmetric.solve_penny_crack()))
+    _assert_passed(validation_3d.penny_volume_row(validation_3d.solve_penny_crack()))
 
 
 @pytest.mark.slow
 def test_penny_crack_clamped_cylinder_is_large_enough():
     # The clamped sides' error falls as (a0/X)^3: halving the cylinder to 3 a0 lowers the volume by
     # 3.6% (measured), so at 6 a0 about 0.5% remains, well inside the 5% of the Sneddon check.
-    (row,) = validation_axisymmetric.penny_domain_cases()
+    (row,) = validation_3d.penny_domain_cases()
     assert row.value < row.reference
     assert row.relative_error < 0.05, f"{row.relative_error:.1%}"
 
@@ -126,7 +126,7 @@ def test_penny_crack_grows_at_griffith_pressure():
     # Griffith with K = 2 p sqrt(a / pi) (Sneddon 1946; Tada, Paris & Irwin): p_c = sqrt(pi E' Gc / (4 a)),
     # at a_eff and Gc_eff, l = a0/5, h = l/2; 10% (issue 8). Measured: growth past 2 cells at
     # V = 2.0 V_c and 0.974 p_c, peak pressure 1.000 p_c.
-    _assert_passed(validation_axisymmetric.penny_griffith_row())
+    _assert_passed(validation_3d.penny_griffith_row())
 
 
 @pytest.mark.slow
@@ -148,7 +148,7 @@ def test_flat_axisymmetric_cell_conserves_charge_and_plates_uniformly():
     problem = PotentialProblem(
         grid=grid,
         conductivity_S_per_m=jnp.full(grid.shape, validation.CONDUCTIVITY_S_PER_M),
-        interface_length_m=jnp.zeros((1, nnx, nny)).at[0, :, 0].set(grid.node_lengths_m()),
+        interface_length_m=jnp.zeros((1, nnx, nny)).at[0, :, 0].set(grid.boundary_node_measures()),
         li_pressure_Pa=jnp.zeros((1, nnx, nny)),
         applied_current_A_per_m2=jnp.asarray(j),
         exchange_current_A_per_m2=jnp.asarray(validation.EXCHANGE_CURRENT_A_PER_M2),

@@ -163,7 +163,7 @@ def damaged_area_m2(parameters):
     lower_bound = jnp.zeros(grid.node_shape).at[0, :].set(1.0)
     problem = DamageProblem(grid, history, fracture_energy, length, lower_bound)
     d, _ = solve_damage(problem, jnp.zeros(grid.node_shape), TIGHT)
-    return jnp.sum(grid.node_areas_m2() * d)
+    return jnp.sum(grid.node_measures() * d)
 
 
 @pytest.mark.parametrize("index", [0, 1, 2], ids=["fracture_energy", "length", "history_scale"])
