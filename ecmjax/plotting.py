@@ -83,6 +83,13 @@ class _View:
         zoom = f"region within {ZOOM_DEPTHS:g} defect depths of the pit of the {slab}"
         self.title_zoom = f"view: the whole {slab}" if whole else f"view: {zoom}"
 
+    @property
+    def hoop_label(self) -> str:
+        """The hoop stress's name: in-plane about the pit centre, i.e. meridional on a revolved body."""
+        if self.axisymmetric:
+            return r"meridional hoop stress $\sigma_{\theta\theta}$ (MPa)"
+        return r"hoop stress $\sigma_{\theta\theta}$ (MPa)"
+
     def axes(self, title: str) -> tuple[Figure, Any]:
         aspect = (self.y_um[-1] - self.y_um[0]) / (self.x_um[-1] - self.x_um[0])
         fig = Figure(figsize=(7.0, 1.3 + 5.2 * aspect), layout="constrained")
@@ -128,7 +135,7 @@ def plot_initial_state(state: Any, config: Config, out_dir: str | Path) -> list[
             np.where(electrolyte_cells, view.cells(state.hoop_stress_Pa) / 1e6, np.nan),
             chi_nodes,
             title=f"Hoop stress about the pit centre (peak on the pit wall {peak_hoop_MPa:.3g} MPa)",
-            label=r"hoop stress $\sigma_{\theta\theta}$ (MPa)",
+            label=view.hoop_label,
             diverging=True,
             path=out_dir / "hoop_stress.png",
         ),
@@ -245,7 +252,7 @@ def _damage_figure(view: _View, result: Any, path: Path) -> Path:
         norm=TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit),
         rasterized=True,
     )
-    fig.colorbar(mesh, ax=ax, label=r"hoop stress $\sigma_{\theta\theta}$ (MPa)", shrink=0.9)
+    fig.colorbar(mesh, ax=ax, label=view.hoop_label, shrink=0.9)
     damage = view.nodes(fields["damage"])
     ax.contourf(view.x_um, view.y_um, damage.T, levels=[0.5, 1.01], colors=["0.25"], alpha=0.75)
     ax.contour(
