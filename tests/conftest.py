@@ -18,6 +18,19 @@ SMALL_CASE = (
 """A valid, quick configuration: h = 50 nm, the default 1 um semicircular pit, 2 x 3.2 um half-domain."""
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():
+    """Drop JAX's compiled programs after each test module.
+
+    One pytest process compiles several hundred XLA programs. Kept alive, their code mappings grew
+    until, some 340 tests in, XLA's compiler crashed (segfault, then abort, in the same compile). The
+    suspected limit is the kernel's ``vm.max_map_count`` (65530). Modules that reuse a program
+    recompile it, or load it from the persistent compilation cache.
+    """
+    yield
+    jax.clear_caches()
+
+
 @pytest.fixture(scope="session")
 def small_case() -> tuple[str, ...]:
     return SMALL_CASE
