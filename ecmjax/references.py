@@ -36,6 +36,11 @@ class SphericalCavitySolution:
     def wall_hoop_stress_Pa(self) -> float:
         return 0.5 * self.p
 
+    @property
+    def volume_change_m3(self) -> float:
+        """What the pressure adds to the cavity's volume: ``4 pi a^2`` times the wall displacement."""
+        return 4.0 * np.pi * self.radius_m**2 * self.p * self.radius_m / (4.0 * self.mu)
+
 
 class EllipticHoleSolution:
     """Exact stresses and displacements around a pressurised elliptic hole under remote y-tension."""
