@@ -85,13 +85,11 @@ def _final_fields(model: Model, state: State) -> dict[str, np.ndarray]:
     elastic = elasticity_problem(config, grid, defect, state.pressure_Pa, fields.damage, fields.damage_floor)
     potential = potential_problem(config, grid, defect, state.pressure_Pa, fields.damage, fields.damage_floor)
     stress = cell_stress_Pa(elastic, fields.displacement_m)
-    xc, yc = grid.cell_centres_m()
-    x, y = grid.node_coordinates_m()
+    centres, nodes = grid.cell_centres_m(), grid.node_coordinates_m()
+    axes = "xyz"[: len(nodes)]
     arrays = {
-        "x_m": x,
-        "y_m": y,
-        "cell_x_m": xc,
-        "cell_y_m": yc,
+        **{f"{axis}_m": coordinate for axis, coordinate in zip(axes, nodes, strict=True)},
+        **{f"cell_{axis}_m": coordinate for axis, coordinate in zip(axes, centres, strict=True)},
         "potential_V": fields.potential_V,
         "displacement_m": fields.displacement_m,
         "damage": fields.damage,
@@ -104,7 +102,8 @@ def _final_fields(model: Model, state: State) -> dict[str, np.ndarray]:
         "stress_yy_Pa": stress.yy,
         "stress_xy_Pa": stress.xy,
         "stress_zz_Pa": stress.zz,
-        "hoop_stress_Pa": stress.hoop_Pa(xc, yc),
+        **({"stress_xz_Pa": stress.xz, "stress_yz_Pa": stress.yz} if len(nodes) == 3 else {}),
+        "hoop_stress_Pa": stress.hoop_Pa(*centres),
         "von_mises_stress_Pa": stress.von_mises_Pa(),
     }
     return {name: np.asarray(value) for name, value in arrays.items()}

@@ -137,9 +137,15 @@ def _choice(default: str, choices: Sequence[str]) -> Any:
 
 
 class GeometryConfig(eqx.Module):
-    """The interfacial defect: a pit of ``depth_m`` and half-width ``depth_m / aspect_ratio``."""
+    """The interfacial defect: a pit of ``depth_m`` and half-width ``depth_m / aspect_ratio``.
+
+    ``base`` sweeps the section over the surface in 3D: ``round`` revolves it (semi-spheroid, cone,
+    cylinder), ``square`` squares it (a triangle becomes a square pyramid of base side ``2 b``); plane and
+    axisymmetric runs take ``round`` only (:func:`ecmjax.physics.geometry.lateral_distance`).
+    """
 
     shape: str = _choice("semi-ellipse", ("semi-ellipse", "triangle", "rectangle"))
+    base: str = _choice("round", ("round", "square"))
     depth_m: float = _number(1.0e-6, gt=0.0)
     aspect_ratio: float = _number(1.0, gt=0.0)
     fill_fraction: float = _number(1.0, gt=0.0, le=1.0)
@@ -157,10 +163,12 @@ class DomainConfig(eqx.Module):
     ``dimension`` is ``plane-strain`` (a section through a defect that is long out of plane; figures per
     unit depth) or ``axisymmetric`` (a defect revolved about its axis: the semi-ellipse becomes a
     semi-spheroid, the triangle a cone, the rectangle a flat-bottomed cylindrical hole, in a cylinder
-    of diameter ``width_m``; figures are totals: currents in A, volumes in m^3).
+    of diameter ``width_m``; figures are totals: currents in A, volumes in m^3) or ``3d`` (a square
+    slab ``width_m`` wide on both sides, the quarter ``x, y >= 0`` simulated between mirror planes; the
+    shape's ``geometry.base`` sets its footprint; figures are the quarter's totals).
     """
 
-    dimension: str = _choice("plane-strain", ("plane-strain", "axisymmetric"))
+    dimension: str = _choice("plane-strain", ("plane-strain", "axisymmetric", "3d"))
     width_m: float = _number(6.4e-6, gt=0.0)
     thickness_m: float = _number(6.4e-6, gt=0.0)
     lateral_bc: str = _choice("mirror", ("mirror", "periodic"))
@@ -169,7 +177,8 @@ class DomainConfig(eqx.Module):
 
 
 class GridConfig(eqx.Module):
-    """Square cells: ``nx`` across the simulated width, ``ny`` across the thickness."""
+    """Square cells: ``nx`` across the simulated width, ``ny`` across the thickness (a 3D grid has ``nx``
+    cells along both ``x`` and ``y``, and ``ny`` along the depth ``z``)."""
 
     nx: int = _integer(32, ge=1)
     ny: int = _integer(64, ge=1)
@@ -559,10 +568,15 @@ def _check_consistency(config: Config) -> list[str]:
             f" domain.thickness_m - geometry.depth_m = {_num(domain.thickness_m - depth)} (the pit would"
             " already short the cell)"
         )
-    if domain.dimension == "axisymmetric" and domain.lateral_bc != "mirror":
+    if domain.dimension != "plane-strain" and domain.lateral_bc != "mirror":
         problems.append(
-            f"domain.lateral_bc = {domain.lateral_bc!r} is not allowed with domain.dimension = 'axisymmetric':"
-            " must be 'mirror' (x = 0 is the axis of revolution)"
+            f"domain.lateral_bc = {domain.lateral_bc!r} is not allowed with domain.dimension ="
+            f" {domain.dimension!r}: must be 'mirror' (the defect's axis lies on the domain's side)"
+        )
+    if geometry.base != "round" and domain.dimension != "3d":
+        problems.append(
+            f"geometry.base = {geometry.base!r} is not allowed with domain.dimension = {domain.dimension!r}:"
+            " must be 'round' (a square base needs domain.dimension = '3d')"
         )
     time = config.time
     if not time.dt_min_s <= time.dt_initial_s <= time.dt_max_s:

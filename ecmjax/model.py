@@ -9,16 +9,17 @@ coupled time loop starts from it.
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from .config import Config
 from .physics.elasticity import Stress, degradation, lame_parameters_Pa
-from .physics.geometry import defect_sdf, euclidean_norm, smooth_indicator
+from .physics.geometry import defect_sdf, euclidean_norm, lateral_distance, smooth_indicator
 from .physics.kinetics import symmetric_overpotential_V
 from .precision import ADJOINT_RTOL, resolve_dtype
 from .solver.connectivity import connected_to
 from .solver.elasticity import ElasticityProblem, cavity_opening_m2, cell_stress_Pa, solve_elasticity
-from .solver.grid import Grid
+from .solver.grid import Grid, Grid3D
 from .solver.newton import NewtonInfo, NewtonKrylov
 from .solver.operators import cell_mean, max_on_contour, nodal_gradient, values_at_gauss_points
 from .solver.potential import (
@@ -31,9 +32,11 @@ from .solver.potential import (
 )
 
 
-def build_grid(config: Config) -> Grid:
+def build_grid(config: Config) -> Grid | Grid3D:
     """The grid of the simulated domain: ``x in [0, W/2]`` with a mirror (or the axis of revolution),
-    ``[-W/2, W/2)`` if periodic."""
+    ``[-W/2, W/2)`` if periodic; in 3D the quarter ``x, y in [0, W/2]`` between mirror planes."""
+    if config.domain.dimension == "3d":
+        return Grid3D((config.grid.nx, config.grid.nx, config.grid.ny), config.cell_size_m)
     periodic = config.domain.lateral_bc == "periodic"
     x0 = -0.5 * config.domain.width_m if periodic else 0.0
     return Grid(
@@ -45,7 +48,7 @@ def build_grid(config: Config) -> Grid:
     )
 
 
-def newton_settings(config: Config, grid: Grid) -> NewtonKrylov:
+def newton_settings(config: Config, grid: Grid | Grid3D) -> NewtonKrylov:
     return NewtonKrylov(
         rtol=config.solver.rtol,
         max_iterations=config.solver.max_newton_iterations,
@@ -53,18 +56,20 @@ def newton_settings(config: Config, grid: Grid) -> NewtonKrylov:
         periodic_x=grid.periodic_x,
         preconditioner=config.solver.preconditioner,
         adjoint_rtol=ADJOINT_RTOL[config.solver.dtype],
+        spatial_dims=len(grid.shape),
     )
 
 
 class Defect(eqx.Module):
-    """The pit on the grid: its diffuse indicator at nodes and cells, and the indicator's gradient at nodes."""
+    """The pit on the grid: its diffuse indicator at nodes and cells, and the indicator's gradient at nodes
+    (one component per axis)."""
 
-    node_indicator: Float[Array, "nnx nny"]
-    cell_indicator: Float[Array, "nx ny"]
-    node_gradient_per_m: Float[Array, "2 nnx nny"]
+    node_indicator: Float[Array, "*nodes"]
+    cell_indicator: Float[Array, "*cells"]
+    node_gradient_per_m: Float[Array, " d *nodes"]
 
 
-def discretise_defect(config: Config, grid: Grid) -> Defect:
+def discretise_defect(config: Config, grid: Grid | Grid3D) -> Defect:
     """Diffuse pit of width ``interface_width_cells`` cells; differentiable in depth and aspect ratio.
 
     The gradient is that of the smooth indicator (exact, by forward-mode differentiation), not a
@@ -73,16 +78,23 @@ def discretise_defect(config: Config, grid: Grid) -> Defect:
     geometry = config.geometry
     sdf = defect_sdf(geometry.shape)
     width = config.grid.interface_width_cells * grid.cell_size_m
-    indicator = lambda x, y: smooth_indicator(
-        sdf(x, y, geometry.depth_m, geometry.half_width_m, geometry.tip_radius_m), width
-    )
-    x, y = grid.node_coordinates_m()
-    chi, dchi_dx = jax.jvp(lambda x: indicator(x, y), (x,), (jnp.ones_like(x),))
-    dchi_dy = jax.jvp(lambda y: indicator(x, y), (y,), (jnp.ones_like(y),))[1]
+
+    def indicator(*coordinates):
+        *lateral, depth = coordinates
+        rho = lateral_distance(*lateral, geometry.base) if len(lateral) == 2 else lateral[0]
+        return smooth_indicator(sdf(rho, depth, geometry.depth_m, geometry.half_width_m, geometry.tip_radius_m), width)
+
+    nodes = grid.node_coordinates_m()
+    chi = indicator(*nodes)
+
+    def along(axis):
+        moved = lambda c: indicator(*nodes[:axis], c, *nodes[axis + 1 :])
+        return jax.jvp(moved, (nodes[axis],), (jnp.ones_like(nodes[axis]),))[1]
+
     return Defect(
         node_indicator=chi,
         cell_indicator=indicator(*grid.cell_centres_m()),
-        node_gradient_per_m=jnp.stack([dchi_dx, dchi_dy]),
+        node_gradient_per_m=jnp.stack([along(axis) for axis in range(len(nodes))]),
     )
 
 
@@ -93,20 +105,21 @@ class LiBody(eqx.Module):
     pressurised phase-field crack of Bourdin, Chukwudozie and Yoshioka 2012 takes the damage itself as
     the crack's indicator). ``wall_length_m`` is the Li/electrolyte interface each node carries,
     ``|grad chi_body| dA``; ``anode_length_m`` the flat anode's, ``(1 - chi_body) dx`` on the bottom row
-    (the pit mouth is Li, not interface).
+    (the pit mouth is Li, not interface). Both are the grid's boundary measures (m per unit depth in
+    plane strain, m^2 in axisymmetry and 3D), whatever the names say.
     """
 
-    node_indicator: Float[Array, "nnx nny"]
-    wall_length_m: Float[Array, "nnx nny"]
-    anode_length_m: Float[Array, "nnx nny"]
+    node_indicator: Float[Array, "*nodes"]
+    wall_length_m: Float[Array, "*nodes"]
+    anode_length_m: Float[Array, "*nodes"]
 
 
 def li_body(
     config: Config,
-    grid: Grid,
+    grid: Grid | Grid3D,
     defect: Defect,
-    damage: Float[Array, "nnx nny"],
-    joined_damage: Float[Array, "nnx nny"] | None = None,
+    damage: Float[Array, "*nodes"],
+    joined_damage: Float[Array, "*nodes"] | None = None,
 ) -> LiBody:
     """The Li body for a damage field (nodal).
 
@@ -124,28 +137,29 @@ def li_body(
     joined = connected_to(grid, pit, reach >= config.damage.join_threshold)
     crack = jnp.where(joined, damage, 0.0)
     body = 1.0 - (1.0 - chi) * (1.0 - crack)
-    crack_dx, crack_dy = nodal_gradient(grid, crack)
-    gradient_x = (1.0 - crack) * defect.node_gradient_per_m[0] + (1.0 - chi) * crack_dx
-    gradient_y = (1.0 - crack) * defect.node_gradient_per_m[1] + (1.0 - chi) * crack_dy
-    anode = jnp.zeros_like(chi).at[:, 0].set((1.0 - body[:, 0]) * grid.boundary_node_measures())
+    gradient = [
+        (1.0 - crack) * pit + (1.0 - chi) * crack_slope
+        for pit, crack_slope in zip(defect.node_gradient_per_m, nodal_gradient(grid, crack), strict=True)
+    ]
+    anode = jnp.zeros_like(chi).at[..., 0].set((1.0 - body[..., 0]) * grid.boundary_node_measures())
     return LiBody(
         node_indicator=body,
-        wall_length_m=euclidean_norm(gradient_x, gradient_y) * grid.node_measures(),
+        wall_length_m=euclidean_norm(*gradient) * grid.node_measures(),
         anode_length_m=anode,
     )
 
 
-def _nodal_damage(grid: Grid, damage: Float[Array, "nnx nny"] | None, dtype) -> Float[Array, "nnx nny"]:
+def _nodal_damage(grid: Grid | Grid3D, damage: Float[Array, "*nodes"] | None, dtype) -> Float[Array, "*nodes"]:
     return jnp.zeros(grid.node_shape, dtype) if damage is None else damage
 
 
 def potential_problem(
     config: Config,
-    grid: Grid,
+    grid: Grid | Grid3D,
     defect: Defect,
     pit_pressure_Pa,
-    damage: Float[Array, "nnx nny"] | None = None,
-    joined_damage: Float[Array, "nnx nny"] | None = None,
+    damage: Float[Array, "*nodes"] | None = None,
+    joined_damage: Float[Array, "*nodes"] | None = None,
 ) -> PotentialProblem:
     """Ionic conduction in the electrolyte with Butler-Volmer on the Li body's walls and on the anode.
 
@@ -180,22 +194,23 @@ def potential_problem(
 
 def elasticity_problem(
     config: Config,
-    grid: Grid,
+    grid: Grid | Grid3D,
     defect: Defect,
     pit_pressure_Pa,
-    damage: Float[Array, "nnx nny"] | None = None,
-    joined_damage: Float[Array, "nnx nny"] | None = None,
+    damage: Float[Array, "*nodes"] | None = None,
+    joined_damage: Float[Array, "*nodes"] | None = None,
 ) -> ElasticityProblem:
     """Electrolyte with a soft ersatz pit and degraded cracked cells; Li pressure on the body's walls.
 
     The Li pressure acts on the walls of the Li body (pit plus connected crack), the stack pressure on
-    the rest of the anode side. Lateral sides are mirror planes (``u_x = 0``) or periodic. The far side
+    the rest of the anode side. Lateral sides are mirror planes (normal displacement 0: ``u_x`` on the
+    ``x`` sides, and ``u_y`` on the ``y`` sides in 3D) or periodic. The far side
     is clamped (``fixed``) or ``traction-free`` in the sense of a free platen: it carries the uniform
     pressure that balances the loads on the anode side, and one node is pinned against rigid
     translation (its reaction is zero).
     """
     dtype = defect.node_indicator.dtype
-    nnx, nny = grid.node_shape
+    dims, nodes = len(grid.shape), grid.node_shape
     damage = _nodal_damage(grid, damage, dtype)
     body = li_body(config, grid, defect, damage, joined_damage).node_indicator
     chi_cells = defect.cell_indicator
@@ -204,18 +219,20 @@ def elasticity_problem(
     g = cell_mean(tuple(degradation(d, config.damage.residual_stiffness) for d in values_at_gauss_points(grid, damage)))
     pressure = jnp.asarray(pit_pressure_Pa, dtype)
     lengths = grid.boundary_node_measures()
-    bottom = jnp.zeros((2, nnx), dtype).at[1].set(config.operating.stack_pressure_Pa * (1.0 - body[:, 0]))
-    fixed = jnp.zeros((2, nnx, nny), bool)
+    bottom = jnp.zeros((dims,) + nodes[:-1], dtype)
+    bottom = bottom.at[-1].set(config.operating.stack_pressure_Pa * (1.0 - body[..., 0]))
+    fixed = np.zeros((dims,) + nodes, bool)
     if not grid.periodic_x:
-        fixed = fixed.at[0, 0, :].set(True).at[0, -1, :].set(True)
-    top = jnp.zeros((2, nnx), dtype)
+        for axis in range(dims - 1):  # mirror planes: no displacement across them
+            fixed[axis][(slice(None),) * axis + ([0, -1],)] = True
+    top = jnp.zeros((dims,) + nodes[:-1], dtype)
     if config.domain.far_side_bc == "fixed":
-        fixed = fixed.at[:, :, -1].set(True)
+        fixed[..., -1] = True
     else:
-        uniform_lift = jnp.zeros((2, nnx, nny), dtype).at[1].set(1.0)
-        upward_force = jnp.sum(lengths * bottom[1]) + pressure * cavity_opening_m2(grid, uniform_lift, body)
-        top = top.at[1].set(-upward_force / jnp.sum(lengths))
-        fixed = fixed.at[:, 0, -1].set(True)
+        uniform_lift = jnp.zeros((dims,) + nodes, dtype).at[-1].set(1.0)
+        upward_force = jnp.sum(lengths * bottom[-1]) + pressure * cavity_opening_m2(grid, uniform_lift, body)
+        top = top.at[-1].set(-upward_force / jnp.sum(lengths))
+        fixed[(slice(None),) + (0,) * (dims - 1) + (-1,)] = True
     return ElasticityProblem(
         grid=grid,
         shear_modulus_Pa=mu * stiffness,
@@ -225,21 +242,27 @@ def elasticity_problem(
         cavity_pressure_Pa=pressure,
         bottom_traction_Pa=bottom,
         top_traction_Pa=top,
-        fixed=fixed,
-        prescribed_displacement_m=jnp.zeros((2, nnx, nny), dtype),
+        fixed=jnp.asarray(fixed),
+        prescribed_displacement_m=jnp.zeros((dims,) + nodes, dtype),
     )
+
+
+def cell_voltage_V(grid: Grid | Grid3D, phi: Float[Array, "*nodes"]) -> Float[Array, ""]:
+    """The cell's voltage: the potential's mean over the counter electrode (the far side)."""
+    lengths = grid.boundary_node_measures()
+    return jnp.sum(lengths * phi[..., -1]) / jnp.sum(lengths)
 
 
 class InitialState(eqx.Module):
     """Fields and headline figures of a cell whose defect is full of Li at a given pressure."""
 
-    grid: Grid
+    grid: Grid | Grid3D
     defect: Defect
-    potential_V: Float[Array, "nnx nny"]
-    interfacial_current_A_per_m2: Float[Array, "nnx nny"]
-    displacement_m: Float[Array, "2 nnx nny"]
+    potential_V: Float[Array, "*nodes"]
+    interfacial_current_A_per_m2: Float[Array, "*nodes"]
+    displacement_m: Float[Array, " d *nodes"]
     stress_Pa: Stress
-    hoop_stress_Pa: Float[Array, "nx ny"]
+    hoop_stress_Pa: Float[Array, "*cells"]
     cell_voltage_V: Float[Array, ""]
     peak_hoop_stress_Pa: Float[Array, ""]
     plated_current_A_per_m: Float[Array, ""]
@@ -268,9 +291,8 @@ def solve_initial_state(config: Config) -> InitialState:
     elastic = elasticity_problem(config, grid, defect, pit_pressure)
     u, elasticity_info = solve_elasticity(elastic, solver)
     stress = cell_stress_Pa(elastic, u)
-    xc, yc = grid.cell_centres_m()
-    solid_hoop = cell_stress_Pa(elastic, u, solid=True).hoop_Pa(xc, yc)
-    lengths = grid.boundary_node_measures()
+    centres = grid.cell_centres_m()
+    solid_hoop = cell_stress_Pa(elastic, u, solid=True).hoop_Pa(*centres)
     return InitialState(
         grid=grid,
         defect=defect,
@@ -278,8 +300,8 @@ def solve_initial_state(config: Config) -> InitialState:
         interfacial_current_A_per_m2=node_current_density_A_per_m2(phi, potential),
         displacement_m=u,
         stress_Pa=stress,
-        hoop_stress_Pa=stress.hoop_Pa(xc, yc),
-        cell_voltage_V=jnp.sum(lengths * phi[:, -1]) / jnp.sum(lengths),
+        hoop_stress_Pa=stress.hoop_Pa(*centres),
+        cell_voltage_V=cell_voltage_V(grid, phi),
         peak_hoop_stress_Pa=max_on_contour(solid_hoop, defect.cell_indicator),
         plated_current_A_per_m=plated_current_A_per_m(phi, potential),
         injected_current_A_per_m=injected_current_A_per_m(potential),

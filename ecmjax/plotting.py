@@ -31,19 +31,24 @@ _OUTLINE = dict(colors="k", linewidths=1.2)
 
 
 class _View:
-    """The state's fields as NumPy arrays on the pictured region (mirrored if needed, then cropped)."""
+    """The state's fields as NumPy arrays on the pictured region (mirrored if needed, then cropped).
+
+    A 3D field is pictured on its mirror plane ``y = 0``: the nodes there, and the first layer of cells
+    (centred at ``y = h/2``)."""
 
     def __init__(self, state: Any, config: Config, whole_depth: bool = False) -> None:
         grid = state.grid
         h = float(grid.cell_size_m)
-        node_x = np.asarray(grid.node_coordinates_m()[0])[:, 0]
-        node_y = np.asarray(grid.node_coordinates_m()[1])[0, :]
+        self.three_d = len(grid.shape) == 3
+        section = (lambda field: np.asarray(field)[:, 0]) if self.three_d else np.asarray
+        node_x = section(grid.node_coordinates_m()[0])[:, 0]
+        node_y = section(grid.node_coordinates_m()[-1])[0, :]
         self.mirrored = config.domain.lateral_bc == "mirror"
         self.periodic = bool(grid.periodic_x)
         self.axisymmetric = bool(grid.axisymmetric)
 
         def nodes(field: Any, odd: bool = False) -> np.ndarray:
-            field = np.asarray(field)
+            field = section(field)
             if self.periodic:  # close the period: the wrapped column again at x = W/2
                 return np.concatenate([field, field[:1]], axis=0)
             if self.mirrored:
@@ -52,7 +57,7 @@ class _View:
             return field
 
         def cells(field: Any) -> np.ndarray:
-            field = np.asarray(field)
+            field = section(field)
             return np.concatenate([field[::-1], field], axis=0) if self.mirrored else field
 
         if self.periodic:
@@ -76,7 +81,11 @@ class _View:
         self.nodes = lambda field, odd=False: nodes(field, odd)[ix, iy]
         self.cells = lambda field: cells(field)[cx, cy]
         self.h_m = h
-        body = "cylinder (axisymmetric section)" if self.axisymmetric else "slab"
+        body = "slab"
+        if self.axisymmetric:
+            body = "cylinder (axisymmetric section)"
+        elif self.three_d:
+            body = "3D slab (section y = 0)"
         width_um, thickness_um = float(config.domain.width_m) * _UM, float(config.domain.thickness_m) * _UM
         slab = f"{width_um:.3g} \u00d7 {thickness_um:.3g} \u00b5m {body}"
         whole = keep_x.size == x.size and keep_y.size == node_y.size
@@ -86,7 +95,7 @@ class _View:
     @property
     def hoop_label(self) -> str:
         """The hoop stress's name: in-plane about the pit centre, i.e. meridional on a revolved body."""
-        if self.axisymmetric:
+        if self.axisymmetric or self.three_d:
             return r"meridional hoop stress $\sigma_{\theta\theta}$ (MPa)"
         return r"hoop stress $\sigma_{\theta\theta}$ (MPa)"
 
@@ -102,7 +111,7 @@ class _View:
         ax.set_xlabel(
             "r, radius about the defect axis (\u00b5m)" if self.axisymmetric else "x, along the anode (\u00b5m)"
         )
-        ax.set_ylabel("y, into the electrolyte (\u00b5m)")
+        ax.set_ylabel(f"{'z' if self.three_d else 'y'}, into the electrolyte (\u00b5m)")
         ax.set_title(f"{title}\n{self.title_zoom}", fontsize=10)
         return fig, ax
 
@@ -143,7 +152,7 @@ def plot_initial_state(state: Any, config: Config, out_dir: str | Path) -> list[
             view,
             np.where(electrolyte_cells, view.cells(state.stress_Pa.von_mises_Pa()) / 1e6, np.nan),
             chi_nodes,
-            title="Von Mises stress (plane strain)",
+            title="Von Mises stress",
             label=r"von Mises stress $\sigma_\mathrm{vM}$ (MPa)",
             diverging=False,
             path=out_dir / "von_mises_stress.png",

@@ -41,6 +41,7 @@ from .measures import INITIATED, crack_tip_depth_m, max_damage
 from .model import (
     Defect,
     build_grid,
+    cell_voltage_V,
     discretise_defect,
     elasticity_problem,
     li_body,
@@ -55,7 +56,7 @@ from .solver.anderson import anderson_start, anderson_step
 from .solver.damage import DamageProblem, solve_damage
 from .solver.decomposition import Tree, domain_mesh, split_along_x
 from .solver.elasticity import cavity_opening_m2, cell_tensile_energy_J_per_m3, solve_elasticity
-from .solver.grid import Grid
+from .solver.grid import Grid, Grid3D
 from .solver.newton import NewtonKrylov
 from .solver.potential import (
     flat_cell_potential_V,
@@ -95,11 +96,11 @@ class Model(eqx.Module):
     """What stays fixed during a run: the configuration, the grid, the pit and the solver settings."""
 
     config: Config
-    grid: Grid
+    grid: Grid | Grid3D
     defect: Defect
     solver: NewtonKrylov
     pit_area_m2: Float[Array, ""]
-    outside_pit: Bool[Array, "nnx nny"]
+    outside_pit: Bool[Array, "*nodes"]
 
 
 def build_model(config: Config) -> Model:
@@ -126,11 +127,11 @@ class Fields(eqx.Module):
     into healing.
     """
 
-    potential_V: Float[Array, "nnx nny"]
-    displacement_m: Float[Array, "2 nnx nny"]
-    damage: Float[Array, "nnx nny"]
-    damage_floor: Float[Array, "nnx nny"]
-    history_J_per_m3: Float[Array, "nx ny"]
+    potential_V: Float[Array, "*nodes"]
+    displacement_m: Float[Array, " d *nodes"]
+    damage: Float[Array, "*nodes"]
+    damage_floor: Float[Array, "*nodes"]
+    history_J_per_m3: Float[Array, "*cells"]
 
 
 class State(eqx.Module):
@@ -168,12 +169,7 @@ class State(eqx.Module):
         return np.asarray(self.history)[: int(self.step)]
 
 
-def _cell_voltage_V(grid: Grid, phi: Float[Array, "nnx nny"]) -> Float[Array, ""]:
-    lengths = grid.boundary_node_measures()
-    return jnp.sum(lengths * phi[:, -1]) / jnp.sum(lengths)
-
-
-def _tensile_energy_J_per_m3(model: Model, u: Float[Array, "2 nnx nny"]) -> Float[Array, "nx ny"]:
+def _tensile_energy_J_per_m3(model: Model, u: Float[Array, " d *nodes"]) -> Float[Array, "*cells"]:
     """``psi+`` per cell with the moduli of the cell's material (the void's are tiny): what drives damage."""
     config, chi = model.config, model.defect.cell_indicator
     mu, lam = lame_parameters_Pa(config.material.youngs_modulus_Pa, config.material.poisson_ratio)
@@ -193,10 +189,11 @@ def _potential(model: Model, fields: Fields, pressure_Pa):
     current, slope = jax.value_and_grad(wall_current)(jnp.asarray(pressure_Pa, phi.dtype))
     density = node_current_density_A_per_m2(phi, problem)
     column = jnp.reshape(model.grid.revolution_factor(), (-1, 1))
-    wetted = problem.interface_length_m[0] > 1e-3 * model.grid.cell_size_m * column
+    cell_face = model.grid.cell_size_m ** (len(model.grid.shape) - 1)  # a wall's measure per node: h, or h^2 in 3D
+    wetted = problem.interface_length_m[0] > 1e-3 * cell_face * column
     peak = jnp.max(jnp.where(wetted, density, -jnp.inf))
     cap = li_pressure_cap_Pa(jnp.maximum(jnp.max(jnp.where(wetted, phi, -jnp.inf)), 0.0))
-    return phi, info, current, slope, _cell_voltage_V(model.grid, phi), peak, cap
+    return phi, info, current, slope, cell_voltage_V(model.grid, phi), peak, cap
 
 
 def _elasticity(model: Model, pressure_Pa, damage, joined_damage, start):
@@ -460,7 +457,7 @@ def _split(config: Config, fields: Tree) -> Tree:
     if devices == 1:
         return fields
     check_devices(config)
-    return split_along_x(fields, domain_mesh(devices))
+    return split_along_x(fields, domain_mesh(devices), spatial_dims=3 if config.domain.dimension == "3d" else 2)
 
 
 def advance(model: Model, state: State, steps) -> State:
@@ -499,7 +496,7 @@ def initial_state(model: Model) -> State:
             config,
             Fields(
                 potential_V=flat_cell_potential_V(problem, eta).astype(dtype),
-                displacement_m=jnp.zeros((2,) + grid.node_shape, dtype),
+                displacement_m=jnp.zeros((len(grid.shape),) + grid.node_shape, dtype),
                 damage=damage,
                 damage_floor=damage,
                 history_J_per_m3=jnp.zeros(grid.shape, dtype),

@@ -147,7 +147,9 @@ def laplace_uncertainty(
             f" data barely determine the combination {combination} (of the norm-scaled parameters); to pin it"
             f" down, add {_advice([keys[j] for j in named])}"
         )
-    off_diagonal = np.where(np.eye(k, dtype=bool), np.nan, np.abs(correlation))
+    # The upper triangle only, so that a pair is named in the keys' order whatever the round-off between
+    # correlation[i, j] and correlation[j, i].
+    off_diagonal = np.where(np.triu(np.ones((k, k), dtype=bool), 1), np.abs(correlation), np.nan)
     if not np.all(np.isnan(off_diagonal)) and np.nanmax(off_diagonal) > correlation_limit:
         i, j = np.unravel_index(np.nanargmax(off_diagonal), off_diagonal.shape)
         warnings.append(

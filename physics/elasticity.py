@@ -52,12 +52,25 @@ class Stress(eqx.Module):
         normal = (self.xx - self.yy) ** 2 + (self.yy - self.zz) ** 2 + (self.zz - self.xx) ** 2
         return jnp.sqrt(0.5 * normal + 3.0 * (self.xy**2 + self.xz**2 + self.yz**2))
 
-    def hoop_Pa(self, x_m: Float[ArrayLike, "..."], y_m: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
-        """Stress along the in-plane circumferential direction about the origin (the defect centre); on
-        an axisymmetric grid the meridional one (the azimuthal hoop stress is ``zz``)."""
-        theta = jnp.arctan2(y_m, x_m)
+    def hoop_Pa(self, *coordinates_m: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
+        """Stress along the circumferential direction about the origin (the defect centre) in the plane
+        through the point and the depth axis: the in-plane one at ``(x, y)``; on an axisymmetric grid the
+        meridional one (the azimuthal hoop stress is ``zz``); at ``(x, y, z)`` the meridional one about the
+        ``z`` axis, with the radial direction ``(x, y) / rho`` (``x`` on the axis itself)."""
+        if len(coordinates_m) == 2:
+            radial, depth = coordinates_m
+            rr, dd, rd = self.xx, self.yy, self.xy
+        else:
+            x, y, depth = coordinates_m
+            radial = jnp.hypot(x, y)
+            on_axis = radial == 0
+            cos, sin = jnp.where(on_axis, 1.0, x / jnp.where(on_axis, 1.0, radial)), jnp.where(on_axis, 0.0, y)
+            sin = sin / jnp.where(on_axis, 1.0, radial)
+            rr = self.xx * cos**2 + self.yy * sin**2 + 2.0 * self.xy * sin * cos
+            dd, rd = self.zz, self.xz * cos + self.yz * sin
+        theta = jnp.arctan2(depth, radial)
         s, c = jnp.sin(theta), jnp.cos(theta)
-        return self.xx * s**2 + self.yy * c**2 - 2.0 * self.xy * s * c
+        return rr * s**2 + dd * c**2 - 2.0 * rd * s * c
 
 
 def lame_parameters_Pa(youngs_modulus_Pa, poisson_ratio) -> tuple[Float[Array, "..."], Float[Array, "..."]]:

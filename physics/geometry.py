@@ -1,9 +1,13 @@
 """Interfacial defect geometry: signed distance functions and a smooth indicator.
 
 The defect is a pit in the electrolyte surface ``y = 0`` of depth ``a`` (along ``y``) and half-width
-``b = a / AR`` (along ``x``), centred at ``x = 0`` (MODEL.md section 2). Every shape is mirrored about
-``y = 0`` (it is a function of ``|y|``), so the indicator is smooth across the anode interface and the
-pit's mouth carries no spurious interface. Distances are negative inside the pit.
+``b = a / AR`` (along ``x``), centred at ``x = 0`` (MODEL.md section 2). In 3D the depth is along ``z``
+and the section is swept over the surface by a lateral distance ``rho(x, y)`` (:func:`lateral_distance`):
+the Euclidean one revolves it (semi-ellipse: a semi-spheroid; triangle: a cone; rectangle: a cylinder),
+the Chebyshev one ``max(|x|, |y|)`` squares it (triangle: a square pyramid; rectangle: a square box).
+Every shape is mirrored about the surface (it is a function of the depth's absolute value), so the
+indicator is smooth across the anode interface and the pit's mouth carries no spurious interface.
+Distances are negative inside the pit.
 
 The diffuse indicator ``chi = (1 - tanh(sdf / w)) / 2`` is 1 in the pit and 0 in the electrolyte; its
 width ``w`` is one to two cells, and it is differentiable in ``a``, ``b`` and any shape parameter.
@@ -15,13 +19,30 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 SHAPES = ("semi-ellipse", "triangle", "rectangle")
+BASES = ("round", "square")
+"""How a 3D pit's section is swept over the surface: revolved (``round``) or squared (``square``)."""
 
 
-def euclidean_norm(u: Float[ArrayLike, "..."], v: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
-    """``sqrt(u^2 + v^2)`` with a zero (not NaN) derivative at the origin."""
-    r2 = u**2 + v**2
+def euclidean_norm(*components: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
+    """``sqrt(u^2 + v^2 + ...)`` with a zero (not NaN) derivative at the origin."""
+    r2 = sum(c**2 for c in components)
     positive = r2 > 0
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, r2, 1.0)), 0.0)
+
+
+def lateral_distance(x: Float[ArrayLike, "..."], y: Float[ArrayLike, "..."], base: str) -> Float[Array, "..."]:
+    """Distance from the pit's axis in the surface plane, in m: ``sqrt(x^2 + y^2)`` for a ``round`` base,
+    ``max(|x|, |y|)`` for a ``square`` one.
+
+    The section's distance at ``(rho, z)`` is then the pit's: exactly for a revolved section; for a
+    squared one exactly inside and off the faces, and a lower bound beyond its edges (where the
+    indicator has saturated).
+    """
+    if base == "round":
+        return euclidean_norm(x, y)
+    if base == "square":
+        return jnp.maximum(jnp.abs(x), jnp.abs(y))
+    raise ValueError(f"geometry.base = {base!r} is not a known base: choose one of {', '.join(BASES)}")
 
 
 def semi_ellipse_sdf(
@@ -101,3 +122,18 @@ def pit_area_m2(shape: str, depth_m, half_width_m, tip_radius_m=0.0):
     if shape == "rectangle":
         return 2.0 * depth_m * half_width_m - (2.0 - jnp.pi / 2.0) * tip_radius_m**2
     raise ValueError(f"geometry.shape = {shape!r} is not a known shape: choose one of {', '.join(SHAPES)}")
+
+
+def pit_volume_m3(shape: str, base: str, depth_m, half_width_m) -> Float[Array, ""]:
+    """Closed-form volume of a 3D pit (sharp corners) below ``z = 0``, in m^3."""
+    if base not in BASES:
+        raise ValueError(f"geometry.base = {base!r} is not a known base: choose one of {', '.join(BASES)}")
+    # Base area times the fraction of the circumscribing prism that the section fills.
+    footprint = jnp.pi * half_width_m**2 if base == "round" else 4.0 * half_width_m**2
+    if shape == "semi-ellipse" and base == "round":
+        return 2.0 / 3.0 * footprint * depth_m
+    if shape == "triangle":
+        return footprint * depth_m / 3.0
+    if shape == "rectangle":
+        return footprint * depth_m
+    raise ValueError(f"no closed-form volume for geometry.shape = {shape!r} with geometry.base = {base!r}")

@@ -9,19 +9,31 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, Bool
 
-from .grid import Grid
+from .grid import Grid, Grid3D
 
 
-def _dilate(grid: Grid, mask: Bool[Array, "nnx nny"]) -> Bool[Array, "nnx nny"]:
-    """The mask grown by one node along x and y (4-neighbourhood); wraps in x if periodic."""
-    grown = mask | jnp.pad(mask[:, 1:], ((0, 0), (0, 1))) | jnp.pad(mask[:, :-1], ((0, 0), (1, 0)))
-    if grid.periodic_x:
-        return grown | jnp.roll(mask, 1, axis=0) | jnp.roll(mask, -1, axis=0)
-    return grown | jnp.pad(mask[1:], ((0, 1), (0, 0))) | jnp.pad(mask[:-1], ((1, 0), (0, 0)))
+def _shift(mask: Bool[Array, "*nodes"], axis: int, step: int) -> Bool[Array, "*nodes"]:
+    """``mask`` moved by ``step`` (+1 or -1) nodes along ``axis``, False where it leaves the grid."""
+    kept = lax.slice_in_dim(mask, 0, -1, axis=axis) if step > 0 else lax.slice_in_dim(mask, 1, None, axis=axis)
+    padding = [((1, 0) if step > 0 else (0, 1)) if a == axis else (0, 0) for a in range(mask.ndim)]
+    return jnp.pad(kept, padding)
 
 
-def connected_to(grid: Grid, seed: Bool[Array, "nnx nny"], region: Bool[Array, "nnx nny"]) -> Bool[Array, "nnx nny"]:
-    """Nodes of ``seed | region`` joined to ``seed`` by a path of 4-neighbours inside ``seed | region``.
+def _dilate(grid: Grid | Grid3D, mask: Bool[Array, "*nodes"]) -> Bool[Array, "*nodes"]:
+    """The mask grown by one node along every axis (4- or 6-neighbourhood); wraps in x if periodic."""
+    grown = mask
+    for axis in range(mask.ndim):
+        if axis == 0 and grid.periodic_x:
+            grown = grown | jnp.roll(mask, 1, axis=0) | jnp.roll(mask, -1, axis=0)
+        else:
+            grown = grown | _shift(mask, axis, 1) | _shift(mask, axis, -1)
+    return grown
+
+
+def connected_to(
+    grid: Grid | Grid3D, seed: Bool[Array, "*nodes"], region: Bool[Array, "*nodes"]
+) -> Bool[Array, "*nodes"]:
+    """Nodes of ``seed | region`` joined to ``seed`` by a path of face neighbours inside ``seed | region``.
 
     A flood fill: dilate and intersect until nothing changes (at most the path length in iterations).
     """

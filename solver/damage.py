@@ -42,9 +42,9 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .elasticity import cavity_opening_m2
-from .grid import Grid
+from .grid import Grid, Grid3D
 from .newton import NewtonInfo, NewtonKrylov, minimise
-from .operators import gradient_at_gauss_points, integrate_gauss, values_at_gauss_points
+from .operators import gradient_at_gauss_points, integrate_gauss, squared_norm, values_at_gauss_points
 
 DISSIPATION_NORMALISATION = {"AT2": 2.0, "AT1": 8.0 / 3.0}
 """``c_w = 4 int_0^1 sqrt(w(s)) ds``: makes the energy of a fully developed crack ``Gc`` per unit length."""
@@ -62,11 +62,11 @@ class DamageProblem(eqx.Module):
     from 0.998 to 0.971 in 20 steps; with the running maximum it stays at 0.998).
     """
 
-    grid: Grid
-    history_J_per_m3: Float[Array, "nx ny"]
+    grid: Grid | Grid3D
+    history_J_per_m3: Float[Array, "*cells"]
     fracture_energy_J_per_m2: Float[Array, ""]
     length_m: Float[Array, ""]
-    lower_bound: Float[Array, "nnx nny"]
+    lower_bound: Float[Array, "*nodes"]
     model: str = eqx.field(static=True, default="AT2")
     irreversibility_tolerance: float = eqx.field(static=True, default=0.01)
 
@@ -89,18 +89,18 @@ def penalty_J_per_m3(problem: DamageProblem) -> Float[Array, ""]:
     return factor * problem.fracture_energy_J_per_m2 / problem.length_m
 
 
-def damage_energy_J_per_m(d: Float[Array, "nnx nny"], problem: DamageProblem) -> Float[Array, ""]:
+def damage_energy_J_per_m(d: Float[Array, "*nodes"], problem: DamageProblem) -> Float[Array, ""]:
     """``Pi(d)``: degraded history energy, crack surface energy and the irreversibility penalty."""
     grid, model = problem.grid, problem.model
     length = problem.length_m
     values = values_at_gauss_points(grid, d)
-    dd_dx, dd_dy = gradient_at_gauss_points(grid, d)
+    gradient = gradient_at_gauss_points(grid, d)
     driving = integrate_gauss(grid, tuple((1.0 - v) ** 2 * problem.history_J_per_m3 for v in values))
     surface = integrate_gauss(
         grid,
         tuple(
-            dissipation_density(v, model) + length**2 * (gx**2 + gy**2)
-            for v, gx, gy in zip(values, dd_dx, dd_dy, strict=True)
+            dissipation_density(v, model) + length**2 * squared_norm(*g)
+            for v, g in zip(values, zip(*gradient, strict=True), strict=True)
         ),
     )
     surface = problem.fracture_energy_J_per_m2 / (DISSIPATION_NORMALISATION[model] * length) * surface
@@ -108,18 +108,18 @@ def damage_energy_J_per_m(d: Float[Array, "nnx nny"], problem: DamageProblem) ->
     return driving + surface + _penalty_J_per_m(problem, violation)
 
 
-def _penalty_J_per_m(problem: DamageProblem, violation: Float[Array, "nnx nny"]) -> Float[Array, ""]:
+def _penalty_J_per_m(problem: DamageProblem, violation: Float[Array, "*nodes"]) -> Float[Array, ""]:
     return 0.5 * penalty_J_per_m3(problem) * jnp.sum(problem.grid.node_measures() * violation**2)
 
 
 class CrackPressure(eqx.Module):
     """A pressure working on the opening of the damage's crack at a fixed displacement (SI units)."""
 
-    displacement_m: Float[Array, "2 nnx nny"]
+    displacement_m: Float[Array, " d *nodes"]
     pressure_Pa: Float[Array, ""]
 
 
-def pressurised_damage_energy_J_per_m(d: Float[Array, "nnx nny"], args: tuple[DamageProblem, CrackPressure]):
+def pressurised_damage_energy_J_per_m(d: Float[Array, "*nodes"], args: tuple[DamageProblem, CrackPressure]):
     """``Pi(d) - p V(d)``: the damage energy less the pressure's work on the crack's volume
     ``V = -int u . grad d`` at fixed ``u``, the damage half of the total energy of Bourdin, Chukwudozie and
     Yoshioka (2012). Its derivative in the damage is ``-p div u`` (volumetric expansion ahead of the tip
@@ -147,10 +147,10 @@ passes. The damage itself is resolved to round-off (the Hessian is as stiff as t
 
 def solve_damage(
     problem: DamageProblem,
-    initial_damage: Float[Array, "nnx nny"],
+    initial_damage: Float[Array, "*nodes"],
     solver: NewtonKrylov = NewtonKrylov(),
     crack_pressure: CrackPressure | None = None,
-) -> tuple[Float[Array, "nnx nny"], NewtonInfo]:
+) -> tuple[Float[Array, "*nodes"], NewtonInfo]:
     """Damage and the solver's report; differentiable in every problem leaf (implicitly).
 
     With ``crack_pressure``, the minimiser of :func:`pressurised_damage_energy_J_per_m` instead.

@@ -32,15 +32,17 @@ def domain_mesh(devices: int) -> Mesh:
     return Mesh(np.asarray(available[:devices]), (AXIS,))
 
 
-def x_sharding(mesh: Mesh, ndim: int) -> NamedSharding:
-    """Layout of a grid field of ``ndim`` axes, the grid's ``(x, y)`` last: split along x, whole along y."""
-    return NamedSharding(mesh, PartitionSpec(*(None,) * (ndim - 2), AXIS, None))
+def x_sharding(mesh: Mesh, ndim: int, spatial_dims: int = 2) -> NamedSharding:
+    """Layout of a grid field of ``ndim`` axes, the grid's ``spatial_dims`` axes (x first) last: split along
+    x, whole along the others."""
+    return NamedSharding(mesh, PartitionSpec(*(None,) * (ndim - spatial_dims), AXIS, *(None,) * (spatial_dims - 1)))
 
 
-def split_along_x(tree: Tree, mesh: Mesh) -> Tree:
+def split_along_x(tree: Tree, mesh: Mesh, spatial_dims: int = 2) -> Tree:
     """``tree`` with every array constrained to :func:`x_sharding` (inside jit: a layout, not a copy).
 
-    Every leaf must be a grid field, its last two axes ``(nnx, nny)`` at nodes or ``(nx, ny)`` at cells,
-    e.g. the ``(2, nnx, nny)`` displacement.
+    Every leaf must be a grid field, its last ``spatial_dims`` axes the grid's nodes or cells, e.g. the
+    ``(2, nnx, nny)`` displacement.
     """
-    return jax.tree.map(lambda a: jax.lax.with_sharding_constraint(a, x_sharding(mesh, a.ndim)), tree)
+    sharding = lambda a: x_sharding(mesh, a.ndim, spatial_dims)
+    return jax.tree.map(lambda a: jax.lax.with_sharding_constraint(a, sharding(a)), tree)

@@ -120,6 +120,10 @@ class Grid3D(eqx.Module):
         """Trapezoid weights (in cells) of the nodes along ``axis``: 1/2 at the ends."""
         return jnp.ones(self.node_shape[axis]).at[0].set(0.5).at[-1].set(0.5)
 
+    def revolution_factor(self) -> float:
+        """1: a 3D grid's measures are already volumes and areas (see :meth:`Grid.revolution_factor`)."""
+        return 1.0
+
     def boundary_node_measures(self) -> Float[Array, "nnx nny"]:
         """Area (m^2) of the ``z = const`` boundary that each node carries."""
         return self.cell_size_m**2 * jnp.outer(self.edge_node_weights(0), self.edge_node_weights(1))

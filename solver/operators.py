@@ -11,6 +11,7 @@ import math
 
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 from jaxtyping import Array, Float
 
 from .grid import Grid, Grid3D
@@ -126,6 +127,11 @@ def integrate_gauss(grid: Grid | Grid3D, density: GaussSamples) -> Float[Array, 
     return grid.cell_size_m ** len(grid.shape) * sum(jnp.sum(sample) for sample in density) / len(density)
 
 
+def squared_norm(*components: Array) -> Array:
+    """``a^2 + b^2 (+ c^2)``: the squared length of a gradient sampled component by component."""
+    return sum(c**2 for c in components)
+
+
 def cell_mean(samples: GaussSamples) -> Float[Array, "*c nx ny"]:
     """Average of the Gauss-point samples: the cell value used for output."""
     return sum(samples) / len(samples)
@@ -158,19 +164,25 @@ def max_on_contour(
     return jnp.max(jnp.where(crosses, values, -jnp.inf))
 
 
-def nodal_gradient(grid: Grid, f: Float[Array, "nnx nny"]) -> tuple[Float[Array, "nnx nny"], Float[Array, "nnx nny"]]:
-    """``(df/dx, df/dy)`` at the nodes by central differences.
+def nodal_gradient(grid: Grid | Grid3D, f: Float[Array, "*nodes"]) -> tuple[Float[Array, "*nodes"], ...]:
+    """The gradient of a nodal field at the nodes by central differences, one array per axis.
 
-    In x the field is mirrored at the lateral sides (zero slope, as on a mirror plane) or wrapped if
-    periodic; in y the anode and far-side rows use one-sided differences.
+    Along the lateral axes (all but the last) the field is mirrored at the sides (zero slope, as on a
+    mirror plane) or wrapped if periodic in x; along the depth axis (the last) the anode and far-side
+    rows use one-sided differences.
     """
     h = grid.cell_size_m
-    if grid.periodic_x:
-        left, right = jnp.roll(f, 1, axis=0), jnp.roll(f, -1, axis=0)
-    else:
-        padded = jnp.pad(f, ((1, 1), (0, 0)), mode="reflect")
-        left, right = padded[:-2], padded[2:]
-    dfdx = (right - left) / (2.0 * h)
-    interior = (f[:, 2:] - f[:, :-2]) / (2.0 * h)
-    dfdy = jnp.concatenate([(f[:, 1:2] - f[:, :1]) / h, interior, (f[:, -1:] - f[:, -2:-1]) / h], axis=1)
-    return dfdx, dfdy
+    gradient = []
+    for axis in range(f.ndim - 1):
+        if grid.periodic_x:  # only a plane grid's x wraps
+            before, after = jnp.roll(f, 1, axis=axis), jnp.roll(f, -1, axis=axis)
+        else:
+            padding = [(1, 1) if a == axis else (0, 0) for a in range(f.ndim)]
+            padded = jnp.pad(f, padding, mode="reflect")
+            before = lax.slice_in_dim(padded, 0, -2, axis=axis)
+            after = lax.slice_in_dim(padded, 2, None, axis=axis)
+        gradient.append((after - before) / (2.0 * h))
+    interior = (f[..., 2:] - f[..., :-2]) / (2.0 * h)
+    first, last = (f[..., 1:2] - f[..., :1]) / h, (f[..., -1:] - f[..., -2:-1]) / h
+    gradient.append(jnp.concatenate([first, interior, last], axis=-1))
+    return tuple(gradient)

@@ -22,18 +22,18 @@ from ..physics.kinetics import (
     butler_volmer_dissipation_potential_W_per_m2,
     overpotential_V,
 )
-from .grid import Grid
+from .grid import Grid, Grid3D
 from .newton import NewtonInfo, NewtonKrylov, minimise
-from .operators import gradient_at_gauss_points, integrate_gauss
+from .operators import gradient_at_gauss_points, integrate_gauss, squared_norm
 
 
 class PotentialProblem(eqx.Module):
     """Coefficients and sources of one potential solve (SI units)."""
 
-    grid: Grid
-    conductivity_S_per_m: Float[Array, "nx ny"]
-    interface_length_m: Float[Array, "k nnx nny"]
-    li_pressure_Pa: Float[Array, "k nnx nny"]
+    grid: Grid | Grid3D
+    conductivity_S_per_m: Float[Array, "*cells"]
+    interface_length_m: Float[Array, " k *nodes"]
+    li_pressure_Pa: Float[Array, " k *nodes"]
     applied_current_A_per_m2: Float[Array, ""]
     exchange_current_A_per_m2: Float[Array, ""]
     alpha_a: Float[Array, ""]
@@ -42,8 +42,8 @@ class PotentialProblem(eqx.Module):
 
 
 def _interface_overpotential_V(
-    problem: PotentialProblem, deviation_V: Float[Array, "nnx nny"], level_V: Float[ArrayLike, ""] = 0.0
-) -> Float[Array, "k nnx nny"]:
+    problem: PotentialProblem, deviation_V: Float[Array, "*nodes"], level_V: Float[ArrayLike, ""] = 0.0
+) -> Float[Array, " k *nodes"]:
     """Overpotential of every interface at every node, at the potential ``level + deviation``; 0 where a
     node carries no such interface (its exponentials, times a zero length, would overflow float32 a few
     volts away: 0 x inf is NaN)."""
@@ -51,7 +51,7 @@ def _interface_overpotential_V(
     return jnp.where(problem.interface_length_m > 0, eta, 0.0)
 
 
-def interfacial_current_A_per_m2(phi: Float[Array, "nnx nny"], problem: PotentialProblem) -> Float[Array, "k nnx nny"]:
+def interfacial_current_A_per_m2(phi: Float[Array, "*nodes"], problem: PotentialProblem) -> Float[Array, " k *nodes"]:
     """Butler-Volmer plating current density of every interface at every node (0 where not carried)."""
     eta = _interface_overpotential_V(problem, phi)
     return butler_volmer_current_A_per_m2(
@@ -59,17 +59,18 @@ def interfacial_current_A_per_m2(phi: Float[Array, "nnx nny"], problem: Potentia
     )
 
 
-def interface_currents_A_per_m(phi: Float[Array, "nnx nny"], problem: PotentialProblem) -> Float[Array, " k"]:
+def interface_currents_A_per_m(phi: Float[Array, "*nodes"], problem: PotentialProblem) -> Float[Array, " k"]:
     """Plating current per unit depth into each interface: ``sum_n A_kn i_kn``."""
-    return jnp.sum(problem.interface_length_m * interfacial_current_A_per_m2(phi, problem), axis=(-2, -1))
+    currents = problem.interface_length_m * interfacial_current_A_per_m2(phi, problem)
+    return jnp.sum(currents, axis=tuple(range(1, currents.ndim)))
 
 
-def plated_current_A_per_m(phi: Float[Array, "nnx nny"], problem: PotentialProblem) -> Float[Array, ""]:
+def plated_current_A_per_m(phi: Float[Array, "*nodes"], problem: PotentialProblem) -> Float[Array, ""]:
     """Total plating current per unit depth over every interface."""
     return jnp.sum(interface_currents_A_per_m(phi, problem))
 
 
-def node_current_density_A_per_m2(phi: Float[Array, "nnx nny"], problem: PotentialProblem) -> Float[Array, "nnx nny"]:
+def node_current_density_A_per_m2(phi: Float[Array, "*nodes"], problem: PotentialProblem) -> Float[Array, "*nodes"]:
     """Plating current density at each node, averaged over the interfaces it carries (0 where none)."""
     length = jnp.sum(problem.interface_length_m, axis=0)
     current = jnp.sum(problem.interface_length_m * interfacial_current_A_per_m2(phi, problem), axis=0)
@@ -82,7 +83,7 @@ def injected_current_A_per_m(problem: PotentialProblem) -> Float[Array, ""]:
 
 
 def energy_W_per_m(
-    deviation_V: Float[Array, "nnx nny"], problem: PotentialProblem, level_V: Float[ArrayLike, ""] = 0.0
+    deviation_V: Float[Array, "*nodes"], problem: PotentialProblem, level_V: Float[ArrayLike, ""] = 0.0
 ) -> Float[Array, ""]:
     """``Pi(level + deviation)`` less the constant ``-j_app level sum(l)``: its gradient in ``deviation`` is
     the nodal charge-conservation residual (A/m).
@@ -93,9 +94,9 @@ def energy_W_per_m(
     keep about 3 digits, and the residual could not fall below about 5e-3 of its load.
     """
     grid = problem.grid
-    dphi_dx, dphi_dy = gradient_at_gauss_points(grid, deviation_V)
+    gradient = gradient_at_gauss_points(grid, deviation_V)
     kappa = problem.conductivity_S_per_m
-    ohmic = integrate_gauss(grid, tuple(0.5 * kappa * (gx**2 + gy**2) for gx, gy in zip(dphi_dx, dphi_dy, strict=True)))
+    ohmic = integrate_gauss(grid, tuple(0.5 * kappa * squared_norm(*g) for g in zip(*gradient, strict=True)))
     eta = _interface_overpotential_V(problem, deviation_V, level_V)
     reaction = jnp.sum(
         problem.interface_length_m
@@ -103,22 +104,22 @@ def energy_W_per_m(
             eta, problem.exchange_current_A_per_m2, problem.alpha_a, problem.alpha_c, problem.temperature_K
         )
     )
-    injection = problem.applied_current_A_per_m2 * jnp.sum(grid.boundary_node_measures() * deviation_V[:, -1])
+    injection = problem.applied_current_A_per_m2 * jnp.sum(grid.boundary_node_measures() * deviation_V[..., -1])
     return ohmic + reaction - injection
 
 
-def flat_cell_potential_V(problem: PotentialProblem, anode_overpotential_V) -> Float[Array, "nnx nny"]:
+def flat_cell_potential_V(problem: PotentialProblem, anode_overpotential_V) -> Float[Array, "*nodes"]:
     """``-eta + j_app y / kappa``: the exact potential of a defect-free cell, used as the Newton start."""
-    _, y = problem.grid.node_coordinates_m()
+    depth = problem.grid.node_coordinates_m()[-1]
     kappa = jnp.max(problem.conductivity_S_per_m)
-    return -anode_overpotential_V + problem.applied_current_A_per_m2 * (y - problem.grid.origin_m[1]) / kappa
+    return -anode_overpotential_V + problem.applied_current_A_per_m2 * (depth - problem.grid.origin_m[-1]) / kappa
 
 
 def solve_potential(
     problem: PotentialProblem,
-    initial_potential_V: Float[Array, "nnx nny"],
+    initial_potential_V: Float[Array, "*nodes"],
     solver: NewtonKrylov = NewtonKrylov(),
-) -> tuple[Float[Array, "nnx nny"], NewtonInfo]:
+) -> tuple[Float[Array, "*nodes"], NewtonInfo]:
     """Electrolyte potential (V) and the solver's report; differentiable in every problem leaf.
 
     Newton solves for the deviation from the initial potential's mean (see :func:`energy_W_per_m`).
