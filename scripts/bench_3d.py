@@ -3,15 +3,16 @@
 The pressurised spherical cavity of ``ecmjax/validation_3d.py`` (a hemispherical pit under a mirror
 plane, 100 MPa, Lame's exact far field on a box of 1.5 radii), float64, relative residual 1e-8, solved
 
-- ``3d``: on the octant, ``n^3`` cells, CG on the energy's Hessian-vector product with Jacobi (3D
-  multigrid is not built yet);
+- ``3d``: on the octant, ``n^3`` cells, CG on the stored 27-point stencil with one multigrid V-cycle
+  (``bench_results/bench_3d.json`` holds the earlier run of CG on the Hessian-vector product with
+  Jacobi, until this script is rerun);
 - ``axisymmetric``: on the meridian quarter, ``n^2`` cells, the same cells per radius (the peer: the
   same problem, which a body of revolution lets one solve in 2D).
 
 Times are the median of ``--repeats`` warm solves (problem set-up included), the first (compiling) solve
 reported apart. The answers are compared: openings and wall stresses must agree within a few per cent.
-Results go to ``scripts/bench_results/bench_3d.json``. The coupled 3D model (potential, damage, time
-loop) is not built yet, so no per-step figure of it is measured here.
+Results go to ``scripts/bench_results/bench_3d.json``. The coupled 3D model's per-step time is
+``scripts/bench_3d_coupled.py``'s.
 """
 
 import argparse

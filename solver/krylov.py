@@ -71,26 +71,6 @@ def preconditioned_cg(
 PRECONDITIONERS = ("multigrid", "jacobi")
 
 
-def probed_inverse_diagonal(matvec: LinearMap, like: Float[Array, " c *nodes"]) -> Float[Array, " c *nodes"]:
-    """``1 / diag(A)`` of a nearest-neighbour operator, read off ``2^dim`` parity-coloured probes per
-    component (two nodes of one colour are never neighbours); zero where the diagonal is not positive.
-
-    For the 27-point operators of 3D grids, for which no stencil is stored: CG then applies ``matvec``
-    itself, preconditioned by Jacobi.
-    """
-    n_components, nodes = like.shape[0], like.shape[1:]
-    parity = sum(
-        (2**a) * (jnp.arange(n) % 2).reshape([-1 if b == a else 1 for b in range(len(nodes))])
-        for a, n in enumerate(nodes)
-    )
-    component = jnp.arange(n_components).reshape((-1,) + (1,) * len(nodes))
-    probes = jnp.stack(
-        [(component == c) & (parity == colour) for colour in range(2 ** len(nodes)) for c in range(n_components)]
-    ).astype(like.dtype)
-    diagonal = jnp.sum(probes * lax.map(matvec, probes), axis=0)
-    return jnp.where(diagonal > 0, 1.0 / jnp.where(diagonal > 0, diagonal, 1.0), 0.0)
-
-
 def solve_spd(
     matvec: LinearMap,
     b: Array,
@@ -109,14 +89,11 @@ def solve_spd(
     rule of ``custom_linear_solve`` marks every auxiliary output (here the iteration count and residual)
     batched, even when no input is, and a batched count inside a ``while_loop`` would batch its primal.
 
-    ``b`` is a nodal field ``(nnx, nny)`` or ``(components, nnx, nny)``. The operator is read off
-    ``matvec`` as its 9-point stencil (:func:`~ecmjax.solver.multigrid.stencil_of`), which CG then
-    applies: the same operator to round-off, several times cheaper than a Hessian-vector product of an
-    energy. The preconditioner is one geometric multigrid V-cycle or Jacobi.
-
-    On 3D grids (``spatial_dims = 3``; ``b`` is ``(nnx, nny, nnz)`` or ``(components, nnx, nny, nnz)``)
-    CG applies ``matvec`` itself with Jacobi (:func:`probed_inverse_diagonal`), whatever
-    ``preconditioner`` says: 3D multigrid is not built yet.
+    ``b`` is a nodal field ``(nnx, nny)`` or ``(components, nnx, nny)``, or on 3D grids
+    (``spatial_dims = 3``) ``(nnx, nny, nnz)`` or ``(components, nnx, nny, nnz)``. The operator is read
+    off ``matvec`` as its 9-point (27-point) stencil (:func:`~ecmjax.solver.multigrid.stencil_of`), which
+    CG then applies: the same operator to round-off, several times cheaper than a Hessian-vector product
+    of an energy. The preconditioner is one geometric multigrid V-cycle or Jacobi.
     """
     if preconditioner not in PRECONDITIONERS:
         raise ValueError(f"preconditioner = {preconditioner!r}: choose one of {', '.join(PRECONDITIONERS)}")
@@ -125,10 +102,6 @@ def solve_spd(
     def solve(operator: LinearMap, rhs: Array):
         if scalar:  # give scalar fields a component axis
             rhs, operator = rhs[None], (lambda v, op=operator: op(v[0])[None])
-        if spatial_dims == 3:
-            inverse_diagonal = probed_inverse_diagonal(operator, rhs)
-            x, info = preconditioned_cg(operator, rhs, lambda r: inverse_diagonal * r, rtol, max_iterations)
-            return (x[0] if scalar else x), info
         stencil = stencil_of(operator, rhs, periodic_x)
         if preconditioner == "multigrid":
             hierarchy = build_hierarchy(stencil)

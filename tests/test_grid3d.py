@@ -6,7 +6,6 @@ simple shear give their textbook strains; Lame's pressurised sphere and the axis
 (ecmjax/validation_3d.py).
 """
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -15,7 +14,6 @@ from ecmjax import validation_3d
 from ecmjax.physics.elasticity import Strain, strain_energy_density_J_per_m3
 from ecmjax.solver.elasticity import strain_at_gauss_points
 from ecmjax.solver.grid import Grid3D
-from ecmjax.solver.krylov import probed_inverse_diagonal
 from ecmjax.solver.operators import gradient_at_gauss_points, integrate_gauss, values_at_gauss_points
 
 GRID = Grid3D((4, 3, 5), 0.5, (0.25, -0.5, 0.0))
@@ -73,24 +71,6 @@ def test_isotropic_energy_of_a_3d_strain():
     trace = 0.1 - 0.2 + 0.05
     contraction = 0.1**2 + 0.2**2 + 0.05**2 + 2 * (0.03**2 + 0.04**2 + 0.02**2)
     np.testing.assert_allclose(strain_energy_density_J_per_m3(strain, mu, lam), lam / 2 * trace**2 + mu * contraction)
-
-
-def test_probed_diagonal_of_a_27_point_operator():
-    # The Hessian of a 3D elastic energy (random moduli): its exact diagonal by forward differentiation.
-    grid = Grid3D((3, 3, 2), 1.0)
-    key1, key2 = jax.random.split(jax.random.PRNGKey(0))
-    mu = 1.0 + jax.random.uniform(key1, grid.shape)
-    lam = 1.0 + jax.random.uniform(key2, grid.shape)
-
-    def energy(u):
-        return integrate_gauss(
-            grid, tuple(strain_energy_density_J_per_m3(s, mu, lam) for s in strain_at_gauss_points(grid, u))
-        )
-
-    like = jnp.zeros((3,) + grid.node_shape)
-    hessian_vector = lambda v: jax.jvp(jax.grad(energy), (like,), (v,))[1]
-    flat = jax.jacfwd(lambda v: hessian_vector(v.reshape(like.shape)).ravel())(like.ravel())
-    np.testing.assert_allclose(probed_inverse_diagonal(hessian_vector, like).ravel(), 1.0 / jnp.diag(flat), rtol=1e-12)
 
 
 @pytest.mark.slow
