@@ -3,9 +3,7 @@
 The pressurised spherical cavity of ``ecmjax/validation_3d.py`` (a hemispherical pit under a mirror
 plane, 100 MPa, Lame's exact far field on a box of 1.5 radii), float64, relative residual 1e-8, solved
 
-- ``3d``: on the octant, ``n^3`` cells, CG on the stored 27-point stencil with one multigrid V-cycle
-  (``bench_results/bench_3d.json`` holds the earlier run of CG on the Hessian-vector product with
-  Jacobi, until this script is rerun);
+- ``3d``: on the octant, ``n^3`` cells, CG on the stored 27-point stencil with one multigrid V-cycle;
 - ``axisymmetric``: on the meridian quarter, ``n^2`` cells, the same cells per radius (the peer: the
   same problem, which a body of revolution lets one solve in 2D).
 
