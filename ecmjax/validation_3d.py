@@ -25,12 +25,13 @@ import dataclasses
 
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array
 
 from .physics.elasticity import lame_parameters_Pa
 from .physics.fracture import penny_crack_volume_m3, plane_strain_modulus_Pa
 from .physics.geometry import euclidean_norm, semi_ellipse_sdf, smooth_indicator
 from .references import SphericalCavitySolution
-from .solver.elasticity import cavity_opening_m2, cell_stress_Pa
+from .solver.elasticity import ElasticityProblem, cavity_opening_m2, cell_stress_Pa
 from .solver.grid import Grid, Grid3D
 from .solver.operators import max_on_contour
 from .validation import (
@@ -105,25 +106,33 @@ class SphereSolution:
     krylov_iterations: int
 
 
+def sphere_problem(grid: Grid | Grid3D, radius_m: float = 1e-6) -> tuple[ElasticityProblem, Array]:
+    """The spherical cavity of radius ``radius_m`` centred at the origin, on an axisymmetric quarter or a
+    3D octant, under Lame's exact far field; and the cavity's cell indicator. The void is 1e-6 as stiff
+    as the solid, its diffuse wall one cell wide."""
+    h = grid.cell_size_m
+
+    def indicator(*coordinates):
+        radius = euclidean_norm(*coordinates[:2]) if len(coordinates) == 3 else coordinates[0]
+        return smooth_indicator(semi_ellipse_sdf(radius, coordinates[-1], radius_m, radius_m), h)
+
+    chi, chi_cells = indicator(*grid.node_coordinates_m()), indicator(*grid.cell_centres_m())
+    mu, lam = lame_parameters_Pa(HOLE_YOUNGS_MODULUS_PA, HOLE_POISSON_RATIO)
+    stiffness = (1.0 - chi_cells) + 1e-6 * chi_cells
+    problem = quarter_plane_problem(
+        grid, _lame_sphere(radius_m), mu * stiffness, lam * stiffness, jnp.ones(grid.shape), chi, PRESSURE_PA
+    )
+    return problem, chi_cells
+
+
 def solve_sphere(cells_per_radius: int, dimension: str, radius_m: float = 1e-6) -> SphereSolution:
     """The spherical cavity of :func:`sphere_cases` on an axisymmetric quarter (``dimension =
     "axisymmetric"``) or a 3D octant (``"3d"``) of side ``1.5 a``, with Lame's exact far field."""
     h = radius_m / cells_per_radius
     n = round(1.5 * radius_m / h)
     grid = Grid3D((n, n, n), jnp.asarray(h)) if dimension == "3d" else Grid((n, n), jnp.asarray(h), axisymmetric=True)
-
-    def indicator(*coordinates):
-        radius = euclidean_norm(*coordinates[:2]) if dimension == "3d" else coordinates[0]
-        return smooth_indicator(semi_ellipse_sdf(radius, coordinates[-1], radius_m, radius_m), h)
-
-    nodes, cells = grid.node_coordinates_m(), grid.cell_centres_m()
-    chi, chi_cells = indicator(*nodes), indicator(*cells)
-    mu, lam = lame_parameters_Pa(HOLE_YOUNGS_MODULUS_PA, HOLE_POISSON_RATIO)
-    stiffness = (1.0 - chi_cells) + 1e-6 * chi_cells
-    exact = _lame_sphere(radius_m)
-    problem = quarter_plane_problem(
-        grid, exact, mu * stiffness, lam * stiffness, jnp.ones(grid.shape), chi, PRESSURE_PA
-    )
+    problem, chi_cells = sphere_problem(grid, radius_m)
+    chi, cells = problem.cavity_indicator, grid.cell_centres_m()
     u, info = solve_quarter_plane(problem)
     stress = cell_stress_Pa(problem, u, solid=True)
     rho = jnp.sqrt(sum(c**2 for c in cells))

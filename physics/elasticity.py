@@ -64,8 +64,8 @@ class Stress(eqx.Module):
             x, y, depth = coordinates_m
             radial = jnp.hypot(x, y)
             on_axis = radial == 0
-            cos, sin = jnp.where(on_axis, 1.0, x / jnp.where(on_axis, 1.0, radial)), jnp.where(on_axis, 0.0, y)
-            sin = sin / jnp.where(on_axis, 1.0, radial)
+            safe_radial = jnp.where(on_axis, 1.0, radial)
+            cos, sin = jnp.where(on_axis, 1.0, x / safe_radial), y / safe_radial  # y = 0 on the axis
             rr = self.xx * cos**2 + self.yy * sin**2 + 2.0 * self.xy * sin * cos
             dd, rd = self.zz, self.xz * cos + self.yz * sin
         theta = jnp.arctan2(depth, radial)
