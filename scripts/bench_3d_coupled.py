@@ -7,12 +7,18 @@ h = 0.1 um on each side, float64, ``solver.rtol`` 1e-8, run
 - ``axisymmetric``: on the meridian half-plane, ``n x n`` cells (the peer: the same revolved cell, which
   a body of revolution lets one solve in 2D; its footprint is the disc inscribed in the 3D square).
 
-Each case runs in its own process (its peak memory is its own): the initial state and the first
-``--warm-steps`` steps (which compile; the Li fills the pit and its pressure starts to rise) are timed
-apart; then one step from the state after them is repeated ``--repeats`` times, and the median (and
-spread) of those warm steps is the per-step time. The pressures after the step are compared (the
-footprints differ, so they agree to a few per cent, not to round-off). The
-growth exponent is fitted over the 3D sizes. Results go to ``scripts/bench_results/bench_3d_coupled.json``.
+Each case runs in its own process (its peak memory is its own). The model, its initial state and the
+program of a chunk of steps are compiled first (``compile_s``); then the first ``--warm-steps`` steps
+(the Li fills the pit and its pressure starts to rise) are timed apart; then one step from the state
+after them is repeated ``--repeats`` times, and the median (and spread) of those warm steps is the
+per-step time. The pressures after the step are compared (the footprints differ, so they agree to a
+few per cent, not to round-off). The growth exponent is fitted over the 3D sizes. Peak memory: host RSS,
+and on a GPU the device allocator's peak.
+
+``--parallel-compile`` (for a GPU host, whose many cores would otherwise idle while one case compiles):
+all cases compile at once, each in its own process, into a shared compilation cache; then the cases
+run one at a time, loading their programs from it, so the timed steps never share the device.
+Results go to ``scripts/bench_results/bench_3d_coupled.json`` (``--out`` elsewhere).
 """
 
 import argparse
@@ -22,6 +28,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,33 +54,45 @@ def overrides(cells: int, dimension: str, preconditioner: str) -> list[str]:
     ]
 
 
-def one_case(cells: int, dimension: str, preconditioner: str, repeats: int, warm_steps: int) -> dict:
-    import equinox as eqx
+def one_case(
+    cells: int, dimension: str, preconditioner: str, repeats: int, warm_steps: int, compile_only: bool
+) -> dict:
     import jax
     import jax.numpy as jnp
 
-    jax.config.update("jax_enable_x64", True)
     from ecmjax.config import load_config
-    from ecmjax.simulation import advance, build_model, initial_state
+    from ecmjax.precision import enable_compilation_cache, enable_float64
+    from ecmjax.simulation import _advance, _start  # what simulation.run calls
 
+    enable_float64()
+    enable_compilation_cache()  # off unless --parallel-compile gave the children a shared directory
     config = load_config(None, overrides(cells, dimension, preconditioner))
-    step = eqx.filter_jit(advance)
     start = time.perf_counter()
-    model = build_model(config)
-    # The step count is traced (an array), so that the warm steps and the timed ones share one program.
-    first = jax.block_until_ready(step(model, initial_state(model), jnp.asarray(warm_steps)))
-    compile_s = time.perf_counter() - start
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        after = jax.block_until_ready(step(model, first, jnp.asarray(1)))
-        times.append(time.perf_counter() - start)
-    return {
+    model, state = jax.block_until_ready(_start(config))
+    # No step taken: this compiles the chunk of steps, whose count is traced (an array), so that the warm
+    # steps and the timed ones share one program.
+    jax.block_until_ready(_advance(model, state, jnp.asarray(0)))
+    record = {
         "dimension": dimension,
         "cells": [cells] * (3 if dimension == "3d" else 2),
         "preconditioner": preconditioner,
+        "compile_s": time.perf_counter() - start,
+    }
+    if compile_only:
+        return record
+    start = time.perf_counter()
+    first = jax.block_until_ready(_advance(model, state, jnp.asarray(warm_steps)))
+    warm_s = time.perf_counter() - start
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        after = jax.block_until_ready(_advance(model, first, jnp.asarray(1)))
+        times.append(time.perf_counter() - start)
+    device = jax.devices()[0]
+    stats = device.memory_stats() if device.platform == "gpu" else None
+    return record | {
         "warm_steps": warm_steps,
-        "warm_steps_s_including_compilation": compile_s,
+        "warm_steps_s": warm_s,
         "step_s_median": statistics.median(times),
         "step_s_min": min(times),
         "step_s_max": max(times),
@@ -82,7 +101,35 @@ def one_case(cells: int, dimension: str, preconditioner: str, repeats: int, warm
         "pressure_after_step_Pa": float(after.pressure_Pa),
         "time_after_step_s": float(after.time_s),
         "peak_rss_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_device_MiB": stats["peak_bytes_in_use"] / 2**20 if stats else None,
     }
+
+
+def child_command(cells: int, dimension: str, args: argparse.Namespace, compile_only: bool = False) -> list[str]:
+    command = [sys.executable, __file__, "--child", str(cells), dimension]
+    command += ["--preconditioner", args.preconditioner, "--repeats", str(args.repeats)]
+    command += ["--warm-steps", str(args.warm_steps)] + (["--compile-only"] if compile_only else [])
+    return command
+
+
+def last_json_line(out: str) -> dict:
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def precompile(cases: list[tuple[int, str]], args: argparse.Namespace, env: dict) -> dict:
+    """Compile every case at once, each in its own process, into the shared cache of ``env``: on a GPU host
+    the compilers use the host's cores side by side while the device idles. Compile seconds per case."""
+    children = {
+        case: subprocess.Popen(child_command(*case, args, True), stdout=subprocess.PIPE, text=True, env=env)
+        for case in cases
+    }
+    compile_s = {}
+    for case, child in children.items():
+        out, _ = child.communicate(timeout=args.timeout)
+        if child.returncode != 0:
+            raise RuntimeError(f"compiling {case} failed with status {child.returncode}")
+        compile_s[case] = last_json_line(out)["compile_s"]
+    return compile_s
 
 
 def main() -> None:
@@ -91,40 +138,59 @@ def main() -> None:
     parser.add_argument("--preconditioner", default="multigrid", choices=["multigrid", "jacobi"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warm-steps", type=int, default=10)
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed to each case's process")
+    parser.add_argument(
+        "--parallel-compile",
+        action="store_true",
+        help="compile all cases at once into a shared cache first, then time them one by one (on a GPU host)",
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--compile-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         cells, dimension = int(args.child[0]), args.child[1]
-        print(json.dumps(one_case(cells, dimension, args.preconditioner, args.repeats, args.warm_steps)))
+        record = one_case(cells, dimension, args.preconditioner, args.repeats, args.warm_steps, args.compile_only)
+        print(json.dumps(record))
         return
-    runs = []
-    for cells in args.cells:
-        for dimension in ("axisymmetric", "3d"):
-            command = [sys.executable, __file__, "--child", str(cells), dimension]
-            command += ["--preconditioner", args.preconditioner, "--repeats", str(args.repeats)]
-            command += ["--warm-steps", str(args.warm_steps)]
-            env = {**os.environ, "ECMJAX_CACHE_DIR": ""}  # compilation is part of the first step
-            out = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    cases = [(cells, dimension) for cells in args.cells for dimension in ("axisymmetric", "3d")]
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "ECMJAX_CACHE_DIR": cache if args.parallel_compile else ""}
+        compile_s = precompile(cases, args, env) if args.parallel_compile else {}
+        runs = []
+        for case in cases:
+            out = subprocess.run(
+                child_command(*case, args), capture_output=True, text=True, check=True, env=env, timeout=args.timeout
+            )
+            runs.append(last_json_line(out.stdout))
+            if case in compile_s:  # the child loaded the programs from the cache
+                runs[-1] |= {"compile_s": compile_s[case], "load_from_cache_s": runs[-1]["compile_s"]}
             print(json.dumps(runs[-1]), flush=True)
-        peer, solid = runs[-2], runs[-1]
-        solid["ratio_to_axisymmetric"] = solid["step_s_median"] / peer["step_s_median"]
-        pressures = solid["pressure_after_step_Pa"], peer["pressure_after_step_Pa"]
-        solid["pressure_relative_to_axisymmetric"] = pressures[0] / pressures[1] - 1
-        print(f"{cells}^3: 3D / axisymmetric per step {solid['ratio_to_axisymmetric']:.1f}", flush=True)
+            if case[1] == "3d":
+                peer, solid = runs[-2], runs[-1]
+                solid["ratio_to_axisymmetric"] = solid["step_s_median"] / peer["step_s_median"]
+                pressures = solid["pressure_after_step_Pa"], peer["pressure_after_step_Pa"]
+                solid["pressure_relative_to_axisymmetric"] = pressures[0] / pressures[1] - 1
+                print(f"{case[0]}^3: 3D / axisymmetric per step {solid['ratio_to_axisymmetric']:.1f}", flush=True)
+            write_runs(args, runs)
+    print(f"written {args.out}")
+
+
+def write_runs(args: argparse.Namespace, runs: list[dict]) -> None:
+    """Write the runs so far (a later case that runs out of time leaves the earlier ones on disk)."""
     solids = [run for run in runs if run["dimension"] == "3d"]
     exponent = None
     if len(solids) >= 2:
         unknowns = [np.prod(run["cells"]) for run in solids]
         exponent = float(np.polyfit(np.log(unknowns), np.log([run["step_s_median"] for run in solids]), 1)[0])
         print(f"3D per-step time grows as cells^{exponent:.2f}")
+    compiled = "side by side, in one process per case" if args.parallel_compile else "one case at a time"
     write_record(
-        RESULTS,
-        "coupled 3D step against the axisymmetric one, float64, rtol 1e-8 (issue 8)",
+        args.out,
+        f"coupled 3D step against the axisymmetric one, float64, rtol 1e-8 (issue 8); compiled {compiled}",
         runs=runs,
         growth_exponent_3d=exponent,
     )
-    print(f"written {RESULTS}")
 
 
 if __name__ == "__main__":
