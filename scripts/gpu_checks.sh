@@ -46,8 +46,12 @@ echo "benchmark done at $(elapsed) s"
 wait "${started[@]}"
 cat "$work"/compile_*.log
 remaining=$((budget_s - $(elapsed)))
-echo "trend runs: ${remaining} s left"
-timeout "$remaining" python3 scripts/trend_3d_aspect_ratio.py "${trend_set[@]}" --out "$out/trend_3d_aspect_ratio_gpu.json" \
-    --figures "$work/runs/trend"
-echo "trend runs ended (status $?) at $(elapsed) s"
+if ((remaining > 0)); then
+    echo "trend runs: ${remaining} s left"
+    timeout "$remaining" python3 scripts/trend_3d_aspect_ratio.py "${trend_set[@]}" \
+        --out "$out/trend_3d_aspect_ratio_gpu.json" --figures "$work/runs/trend"
+    echo "trend runs ended (status $?) at $(elapsed) s"
+else
+    echo "no time left for the trend runs (${remaining} s)"
+fi
 tar czf "$out/runs.tgz" -C "$work/runs" --exclude fields.npz .
