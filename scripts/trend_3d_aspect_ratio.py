@@ -9,7 +9,8 @@ damage's lateral and depth extents (d >= 0.5 outside the pit) at the end, as
 ``--compile-only`` compiles each case into the compilation cache (``$ECMJAX_CACHE_DIR``) and stops, so
 that on a GPU host the cases can be compiled side by side, in one process each, before they run.
 Results (each run's summary and the device) go to ``scripts/bench_results/trend_3d_aspect_ratio.json``
-(``--out``), written after every run; ``--figures DIR`` also draws each run's damage and history.
+(``--out``), written after every run; ``--figures DIR`` also draws each run's damage and history;
+``--checkpoints DIR`` saves each run every 20 steps and continues it from there when rerun.
 """
 
 import argparse
@@ -28,6 +29,7 @@ def main() -> None:
     parser.add_argument("--compile-only", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
     parser.add_argument("--figures", type=Path, help="draw each run's damage and history under DIR/AR")
+    parser.add_argument("--checkpoints", type=Path, help="checkpoint each run under DIR/AR, and resume from there")
     args = parser.parse_args()
 
     import jax.numpy as jnp
@@ -48,10 +50,13 @@ def main() -> None:
             _advance(model, state, jnp.asarray(0)).step.block_until_ready()
             print(f"AR {aspect_ratio}: compiled", flush=True)
             continue
-        result = simulate(config, progress=True)
+        saves = {}
+        if args.checkpoints is not None:
+            saves = {"checkpoint_dir": args.checkpoints / f"AR{aspect_ratio}", "checkpoint_every": 20, "resume": True}
+        result = simulate(config, progress=True, **saves)
         summary = result.summary
         lateral, depth = summary["damage_lateral_extent_m"], summary["damage_depth_extent_m"]
-        where = "near the interface" if lateral > depth else "into the bulk"
+        where = "none" if lateral + depth == 0 else "near the interface" if lateral > depth else "into the bulk"
         print(f"AR {aspect_ratio}: {result.message}; damage {lateral:.3g} m wide, {depth:.3g} m deep: {where}")
         runs.append({"aspect_ratio": aspect_ratio, "message": result.message, **summary})
         write_record(args.out, f"square pyramid damage against aspect ratio in 3D, {CELL.name}", runs=runs)

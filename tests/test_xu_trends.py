@@ -85,8 +85,8 @@ def test_semi_sphere_outlives_the_square_pyramid_in_3d():
 
 
 SQUARE_PYRAMID_3D = Path(__file__).parent.parent / "examples" / "square_pyramid_3d.toml"
-"""A square pyramid 1 um deep in the default cell, in 3D: an 11.2 um square period 3.2 um thick, h = 0.1 um
-(56 x 56 x 32 cells of the quarter); scripts/trend_3d_aspect_ratio.py runs the same cases on a GPU."""
+"""A square pyramid 1 um deep in the default cell, in 3D: an 11.2 um square period 6.4 um thick, h = 0.1 um
+(56 x 56 x 64 cells of the quarter); scripts/trend_3d_aspect_ratio.py runs the same cases on a GPU."""
 
 
 @pytest.mark.slow
