@@ -21,6 +21,15 @@ def run(*overrides):
     return simulate(load_config(None, WIDE + overrides))
 
 
+FOR_BOTH_ASPECT_RATIOS = pytest.mark.parametrize(
+    ("aspect_ratio", "near_interface"),
+    [(0.3, True), (3.5, False)],
+    ids=["AR 0.3 near the interface", "AR 3.5 into the bulk"],
+)
+"""The reported damage location: a shallow pit (AR 0.3) cracks near the interface, a deep one (AR 3.5) into
+the bulk."""
+
+
 def damage_is_near_the_interface(summary: dict) -> bool:
     """Whether the damage (d >= 0.5 outside the pit) reaches farther along the interface than into the bulk."""
     lateral, depth = summary["damage_lateral_extent_m"], summary["damage_depth_extent_m"]
@@ -45,11 +54,7 @@ def test_semi_ellipse_outlives_the_triangle_of_equal_depth_and_width():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("aspect_ratio", "near_interface"),
-    [(0.3, True), (3.5, False)],
-    ids=["AR 0.3 near the interface", "AR 3.5 into the bulk"],
-)
+@FOR_BOTH_ASPECT_RATIOS
 def test_triangle_damage_sits_where_its_aspect_ratio_says(aspect_ratio, near_interface):
     result = run("geometry.shape=triangle", f"geometry.aspect_ratio={aspect_ratio}")
     print(aspect_ratio, result.summary)
@@ -90,11 +95,7 @@ SQUARE_PYRAMID_3D = Path(__file__).parent.parent / "examples" / "square_pyramid_
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("aspect_ratio", "near_interface"),
-    [(0.3, True), (3.5, False)],
-    ids=["AR 0.3 near the interface", "AR 3.5 into the bulk"],
-)
+@FOR_BOTH_ASPECT_RATIOS
 def test_square_pyramid_damage_sits_where_its_aspect_ratio_says(aspect_ratio, near_interface):
     # The review's 3D finding (MODEL.md section 1): a shallow square pyramid pulverises the surface, a
     # deep one cracks the bulk.
