@@ -55,6 +55,9 @@ _RTOL = 1e-9
 """Relative slack that absorbs floating-point noise in the grid checks (square cells, resolution)."""
 _MIN_CELLS_PER_DEPTH = 8
 """Fewest cells across the defect depth for its stress concentration to mean anything."""
+_FLOAT32_MIN_RTOL = 1e-4
+"""Smallest ``solver.rtol`` accepted in float32: its Newton residuals stall near 2e-4 of the load (README,
+"Precision"), so a tighter tolerance makes the first solve fail."""
 
 
 class ConfigError(ValueError):
@@ -239,6 +242,12 @@ class DamageConfig(eqx.Module):
     model: str = _choice("AT2", ("AT2", "AT1"))
     residual_stiffness: float = _number(1e-6, gt=0.0, lt=1.0)
     join_threshold: float = _number(0.1, gt=0.0, lt=1.0)
+    fragment_stiffness_ratio: float = _number(0.01, ge=0.0, lt=1.0)
+    """Cells whose stiffness (``g(d)`` times the pit's void ratio) was below this fraction of the
+    electrolyte's at the last step no longer hold electrolyte: a piece that such cells alone join to the
+    far side is a fragment, cut off by cracks, and its displacement is held at the last step's (0: never).
+    Without it the fragment's rigid-body motions stall the elastic solve (docs/model.md, "Detached
+    fragments")."""
     irreversibility_tolerance: float = _number(0.01, gt=0.0, lt=1.0)
     staggered_tolerance: float = _number(1e-2, gt=0.0, lt=1.0)
     max_staggered_iterations: int = _integer(30, ge=1)
@@ -583,6 +592,12 @@ def _check_consistency(config: Config) -> list[str]:
         problems.append(
             f"time.dt_initial_s = {_fmt(time.dt_initial_s)} is out of range: must be >= time.dt_min_s ="
             f" {_fmt(time.dt_min_s)} and <= time.dt_max_s = {_fmt(time.dt_max_s)}"
+        )
+    solver = config.solver
+    if solver.dtype == "float32" and solver.rtol < _FLOAT32_MIN_RTOL:
+        problems.append(
+            f"solver.rtol = {_fmt(solver.rtol)} is out of range for solver.dtype = 'float32': must be >="
+            f" {_FLOAT32_MIN_RTOL:g} (float32 residuals stall near 2e-4 of the load); use solver.rtol = 1e-3"
         )
     if half_width >= domain.width_m / 2:
         problems.append(

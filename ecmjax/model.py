@@ -17,7 +17,7 @@ from .physics.elasticity import Stress, degradation, lame_parameters_Pa
 from .physics.geometry import defect_sdf, euclidean_norm, lateral_distance, smooth_indicator
 from .physics.kinetics import symmetric_overpotential_V
 from .precision import ADJOINT_RTOL, resolve_dtype
-from .solver.connectivity import connected_to
+from .solver.connectivity import connected_to, detached_nodes
 from .solver.elasticity import ElasticityProblem, cavity_opening_m2, cell_stress_Pa, solve_elasticity
 from .solver.grid import Grid, Grid3D
 from .solver.newton import NewtonInfo, NewtonKrylov
@@ -199,6 +199,7 @@ def elasticity_problem(
     pit_pressure_Pa,
     damage: Float[Array, "*nodes"] | None = None,
     joined_damage: Float[Array, "*nodes"] | None = None,
+    held_displacement_m: Float[Array, " d *nodes"] | None = None,
 ) -> ElasticityProblem:
     """Electrolyte with a soft ersatz pit and degraded cracked cells; Li pressure on the body's walls.
 
@@ -208,6 +209,10 @@ def elasticity_problem(
     is clamped (``fixed``) or ``traction-free`` in the sense of a free platen: it carries the uniform
     pressure that balances the loads on the anode side, and one node is pinned against rigid
     translation (its reaction is zero).
+
+    With ``held_displacement_m`` (the last step's displacement), fragments that cracks have cut off from
+    the far side (:func:`~ecmjax.solver.connectivity.detached_nodes`, judged on ``joined_damage`` like
+    the body) are held at it: nothing but the residual stiffness would hold them otherwise.
     """
     dtype = defect.node_indicator.dtype
     dims, nodes = len(grid.shape), grid.node_shape
@@ -216,7 +221,10 @@ def elasticity_problem(
     chi_cells = defect.cell_indicator
     mu, lam = lame_parameters_Pa(config.material.youngs_modulus_Pa, config.material.poisson_ratio)
     stiffness = (1.0 - chi_cells) + config.solver.void_stiffness_ratio * chi_cells
-    g = cell_mean(tuple(degradation(d, config.damage.residual_stiffness) for d in values_at_gauss_points(grid, damage)))
+    cell_degradation = lambda nodal: cell_mean(
+        tuple(degradation(d, config.damage.residual_stiffness) for d in values_at_gauss_points(grid, nodal))
+    )
+    g = cell_degradation(damage)
     pressure = jnp.asarray(pit_pressure_Pa, dtype)
     lengths = grid.boundary_node_measures()
     bottom = jnp.zeros((dims,) + nodes[:-1], dtype)
@@ -233,6 +241,13 @@ def elasticity_problem(
         upward_force = jnp.sum(lengths * bottom[-1]) + pressure * cavity_opening_m2(grid, uniform_lift, body)
         top = top.at[-1].set(-upward_force / jnp.sum(lengths))
         fixed[(slice(None),) + (0,) * (dims - 1) + (-1,)] = True
+    fixed, prescribed = jnp.asarray(fixed), jnp.zeros((dims,) + nodes, dtype)
+    if held_displacement_m is not None:
+        held_damage = damage if joined_damage is None else joined_damage
+        solid = cell_degradation(held_damage) * stiffness >= config.damage.fragment_stiffness_ratio
+        fragment = detached_nodes(grid, solid)
+        fixed = fixed | fragment
+        prescribed = jnp.where(fragment, held_displacement_m, prescribed)
     return ElasticityProblem(
         grid=grid,
         shear_modulus_Pa=mu * stiffness,
@@ -242,8 +257,8 @@ def elasticity_problem(
         cavity_pressure_Pa=pressure,
         bottom_traction_Pa=bottom,
         top_traction_Pa=top,
-        fixed=jnp.asarray(fixed),
-        prescribed_displacement_m=jnp.zeros((dims,) + nodes, dtype),
+        fixed=fixed,
+        prescribed_displacement_m=prescribed,
     )
 
 

@@ -196,9 +196,11 @@ def _potential(model: Model, fields: Fields, pressure_Pa):
     return phi, info, current, slope, cell_voltage_V(model.grid, phi), peak, cap
 
 
-def _elasticity(model: Model, pressure_Pa, damage, joined_damage, start):
+def _elasticity(model: Model, pressure_Pa, damage, fields: Fields, start):
     """One Newton step of elasticity at ``pressure_Pa`` from ``start``: the displacement, its tangent in the
     pressure, the cavity's volume and compliance, and whether the displacement is converged.
+
+    The Li body and the fragments held in place are those of the last step's ``fields``.
 
     The split energy is piecewise quadratic, so a solve from scratch takes 3-4 Newton steps; within the
     staggered iteration, which re-solves after every damage update anyway, one step per iteration is
@@ -208,7 +210,9 @@ def _elasticity(model: Model, pressure_Pa, damage, joined_damage, start):
     one_step = dataclasses.replace(model.solver, max_iterations=1)
 
     def solve(p):
-        problem = elasticity_problem(model.config, model.grid, model.defect, p, damage, joined_damage)
+        problem = elasticity_problem(
+            model.config, model.grid, model.defect, p, damage, fields.damage_floor, fields.displacement_m
+        )
         u, info = solve_elasticity(problem, one_step, start)
         return u, (info, problem.cavity_indicator)
 
@@ -267,7 +271,7 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
 
     def iterate(carry):
         k, u, d, p, history, _, _, failed, acceleration = carry
-        u_p, du_dp, cavity, compliance, elastic_info = _elasticity(model, p, d, fields.damage_floor, u)
+        u_p, du_dp, cavity, compliance, elastic_info = _elasticity(model, p, d, fields, u)
         p_new = balanced_pressure_Pa(
             p,
             li_volume_m2=li_volume(p),

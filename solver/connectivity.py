@@ -1,15 +1,18 @@
-"""Which nodes of a region are connected to a seed: the Li body's reach along a crack.
+"""Which nodes of a region are connected to a seed: the Li body's reach along a crack, and the pieces of
+electrolyte that cracks have cut off from the bulk.
 
 Damaged electrolyte joins a Li body only where it is connected to it (MODEL.md section 3): an isolated
 damaged patch holds no Li. Connectivity is a discrete (integer-valued) property, so it is computed here
 as a mask with zero derivative; the fields that it multiplies carry the derivatives.
 """
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, Bool
 
 from .grid import Grid, Grid3D
+from .operators import cell_mean, values_at_gauss_points
 
 
 def _shift(mask: Bool[Array, "*nodes"], axis: int, step: int) -> Bool[Array, "*nodes"]:
@@ -46,3 +49,23 @@ def connected_to(
 
     mask, _ = lax.while_loop(lambda state: state[1], grow, (seed & allowed, jnp.asarray(True)))
     return mask
+
+
+def nodes_of_cells(grid: Grid | Grid3D, cells: Bool[Array, "*cells"]) -> Bool[Array, "*nodes"]:
+    """The nodes that are corners of at least one of ``cells``: the transpose of the cell average."""
+    average = lambda nodal: cell_mean(values_at_gauss_points(grid, nodal))
+    _, transpose = jax.vjp(average, jnp.zeros(grid.node_shape))
+    return transpose(cells.astype(jnp.zeros(()).dtype))[0] > 0.0
+
+
+def detached_nodes(grid: Grid | Grid3D, solid: Bool[Array, "*cells"]) -> Bool[Array, "*nodes"]:
+    """Nodes of the ``solid`` cells that no face-connected path of solid cells joins to the far side.
+
+    The far side is the last layer of cells along the last axis (``y``, or ``z`` in 3D), where the
+    electrolyte is held. A piece that cracks have cut off is held only by softened cells, so its
+    rigid-body motions make the elastic Hessian near-singular. Nodes shared with a held piece are not
+    counted: they are held through it.
+    """
+    far_side = jnp.zeros(solid.shape, bool).at[..., -1].set(True)
+    held = connected_to(grid, far_side & solid, solid)
+    return nodes_of_cells(grid, solid & ~held) & ~nodes_of_cells(grid, held)

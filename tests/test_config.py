@@ -87,7 +87,7 @@ def test_defaults():
     assert config.geometry.half_width_m == 1e-6
     assert DEFAULTS["material"]["fracture_energy_J_per_m2"] == lpscl.fracture_energy_J_per_m2
     assert VALID_KEYS == sorted(f"{s}.{k}" for s, keys in DEFAULTS.items() for k in keys)
-    assert len(VALID_KEYS) == 53
+    assert len(VALID_KEYS) == 54
 
 
 def test_config_is_an_immutable_pytree_with_float_leaves_and_static_ints_and_strings():
@@ -190,7 +190,12 @@ def test_fracture_energy_given_derives_the_toughness():
         ["material.name=lpscl", "material.poisson_ratio=0.31"],
         ["material.fracture_energy_J_per_m2=7.3"],  # toughness derived: the file must write the energy
         ["domain.lateral_bc=periodic", "grid.nx=64", "geometry.shape=rectangle", "geometry.tip_radius_m=1e-7"],
-        ["solver.dtype=float32", "kinetics.exchange_current_A_per_m2=1.0", "operating.li_pressure_Pa=0"],
+        [
+            "solver.dtype=float32",
+            "solver.rtol=1e-3",
+            "kinetics.exchange_current_A_per_m2=1.0",
+            "operating.li_pressure_Pa=0",
+        ],
     ],
 )
 def test_to_toml_round_trips_exactly(tmp_path, overrides):
@@ -396,6 +401,16 @@ def test_defect_wider_than_the_domain(overrides):
     assert "geometry.depth_m / geometry.aspect_ratio = 3.2e-06" in message
     assert "must be < domain.width_m / 2 = 3.2e-06" in message
     assert load_config(overrides=[*overrides, "geometry.aspect_ratio=0.32"])
+
+
+def test_float32_refuses_a_tolerance_below_its_residual_floor():
+    # README, "Precision": float32 Newton residuals stall near 2e-4 of the load; the default 1e-8 made
+    # the first potential solve of a float32 run fail.
+    assert error_of(["solver.dtype=float32"]) == (
+        "solver.rtol = 1e-08 is out of range for solver.dtype = 'float32': must be >= 0.0001 (float32"
+        " residuals stall near 2e-4 of the load); use solver.rtol = 1e-3"
+    )
+    assert load_config(overrides=["solver.dtype=float32", "solver.rtol=1e-4"]).solver.rtol == 1e-4
 
 
 def test_tip_radius_must_fit_the_defect():

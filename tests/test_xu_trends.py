@@ -21,13 +21,16 @@ def run(*overrides):
     return simulate(load_config(None, WIDE + overrides))
 
 
-FOR_BOTH_ASPECT_RATIOS = pytest.mark.parametrize(
-    ("aspect_ratio", "near_interface"),
-    [(0.3, True), (3.5, False)],
-    ids=["AR 0.3 near the interface", "AR 3.5 into the bulk"],
-)
-"""The reported damage location: a shallow pit (AR 0.3) cracks near the interface, a deep one (AR 3.5) into
-the bulk."""
+def for_both_aspect_ratios(*shallow_marks):
+    """The reported damage location: a shallow pit (AR 0.3) cracks near the interface, a deep one (AR 3.5)
+    into the bulk; ``shallow_marks`` mark the shallow case (an ``xfail`` where it is not reproduced)."""
+    return pytest.mark.parametrize(
+        ("aspect_ratio", "near_interface"),
+        [
+            pytest.param(0.3, True, id="AR 0.3 near the interface", marks=shallow_marks),
+            pytest.param(3.5, False, id="AR 3.5 into the bulk"),
+        ],
+    )
 
 
 def damage_is_near_the_interface(summary: dict) -> bool:
@@ -54,7 +57,16 @@ def test_semi_ellipse_outlives_the_triangle_of_equal_depth_and_width():
 
 
 @pytest.mark.slow
-@FOR_BOTH_ASPECT_RATIOS
+@for_both_aspect_ratios(
+    pytest.mark.xfail(
+        strict=True,
+        reason="not reproduced by the bounding box of the damage: measured (2026-11-30) AR 0.3 survives to "
+        "600 s (134 steps); cracks from the pit's mouth and from the anode surface beside it cut off a "
+        "wedge 1.5 um wide and 1.9 um deep, then the Li vents and its pressure stays at 12-19 MPa; but the "
+        "slab also cracks on its far side under the pit (bending at up to 387 MPa), so the damage spans "
+        "4.2 um laterally and 6.4 um in depth",
+    )
+)
 def test_triangle_damage_sits_where_its_aspect_ratio_says(aspect_ratio, near_interface):
     result = run("geometry.shape=triangle", f"geometry.aspect_ratio={aspect_ratio}")
     print(aspect_ratio, result.summary)
@@ -95,7 +107,7 @@ SQUARE_PYRAMID_3D = Path(__file__).parent.parent / "examples" / "square_pyramid_
 
 
 @pytest.mark.slow
-@FOR_BOTH_ASPECT_RATIOS
+@for_both_aspect_ratios()
 def test_square_pyramid_damage_sits_where_its_aspect_ratio_says(aspect_ratio, near_interface):
     # The review's 3D finding (MODEL.md section 1): a shallow square pyramid pulverises the surface, a
     # deep one cracks the bulk.
