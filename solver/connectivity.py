@@ -54,8 +54,9 @@ def connected_to(
 def nodes_of_cells(grid: Grid | Grid3D, cells: Bool[Array, "*cells"]) -> Bool[Array, "*nodes"]:
     """The nodes that are corners of at least one of ``cells``: the transpose of the cell average."""
     average = lambda nodal: cell_mean(values_at_gauss_points(grid, nodal))
-    _, transpose = jax.vjp(average, jnp.zeros(grid.node_shape))
-    return transpose(cells.astype(jnp.zeros(()).dtype))[0] > 0.0
+    nodal = jnp.zeros(grid.node_shape)
+    _, transpose = jax.vjp(average, nodal)
+    return transpose(cells.astype(nodal.dtype))[0] > 0.0
 
 
 def detached_nodes(grid: Grid | Grid3D, solid: Bool[Array, "*cells"]) -> Bool[Array, "*nodes"]:
