@@ -1,5 +1,5 @@
 """``python -m ecmjax``: the ``ecmjax`` command line."""
 
-from .cli import main
+from ecmjax.cli.main import main
 
 raise SystemExit(main())

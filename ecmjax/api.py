@@ -1,6 +1,6 @@
 """The user's entry point: ``result = ecmjax.simulate(ecmjax.default_config())``.
 
-:func:`simulate` runs the coupled model (:mod:`ecmjax.simulation`) and returns a :class:`Result`: the
+:func:`simulate` runs the coupled model (:mod:`ecmjax.model.simulation`) and returns a :class:`Result`: the
 headline scalars, the history table and the final fields, as plain NumPy/Python values, ready for the
 writers of the CLI or for a notebook. A run that blows up is a result too (``status = "diverged"``, with
 ``message`` saying at which step, at what time and in which quantity); it never carries NaN as a number.
@@ -22,11 +22,10 @@ import jax
 import numpy as np
 from jaxtyping import Float, Int
 
-from .config import Config, ConfigError, load_config
-from .distributed import gather, gathered
-from .measures import damage_extents
-from .model import elasticity_problem, li_body, potential_problem
-from .simulation import (
+from ecmjax.config import Config, ConfigError, load_config
+from ecmjax.model.measures import damage_extents
+from ecmjax.model.problems import elasticity_problem, li_body, potential_problem
+from ecmjax.model.simulation import (
     DIVERGED,
     HISTORY_COLUMNS,
     INCOMPLETE,
@@ -38,9 +37,10 @@ from .simulation import (
     run,
     state_shape,
 )
-from .solver import checkpoint
-from .solver.elasticity import cell_stress_Pa
-from .solver.potential import node_current_density_A_per_m2
+from ecmjax.solver import checkpoint
+from ecmjax.solver.fields.elasticity import cell_stress_Pa
+from ecmjax.solver.fields.potential import node_current_density_A_per_m2
+from ecmjax.solver.parallel.distributed import gather, gathered
 
 __all__ = ["Interrupted", "Result", "default_config", "simulate"]
 

@@ -9,6 +9,6 @@
   warnings), checkpointed with orbax every iteration (:mod:`ecmjax.solver.checkpoint`).
 """
 
-from .fit import FitResult, fit
+from ecmjax.inverse.fit import FitResult, fit
 
 __all__ = ["FitResult", "fit"]

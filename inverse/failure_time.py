@@ -1,9 +1,9 @@
 """The failure time that the fit predicts and differentiates: the Li in the defect reaches the flaw's critical pressure.
 
 ``t_c`` is the first time the Li pressure of the coupled run (plating with Butler-Volmer, elasticity,
-phase-field damage; :mod:`ecmjax.simulation`) reaches the critical pressure of an edge flaw as deep as
+phase-field damage; :mod:`ecmjax.model.simulation`) reaches the critical pressure of an edge flaw as deep as
 the defect, ``p_c = K_IC / (1.1215 sqrt(pi c))`` with ``K_IC = sqrt(E' G_c)`` (the Griffith criterion of
-the Li-filled flaw, MODEL.md section 3b; :mod:`ecmjax.critical` gives the same ``p_c``): past it, the
+the Li-filled flaw, MODEL.md section 3b; :mod:`ecmjax.physics.critical` gives the same ``p_c``): past it, the
 flaw's crack runs under the pressure it holds. The time is interpolated linearly in the pressure between
 the two steps that bracket it, and its derivative along each fitted key is the implicit one of that
 crossing, ``dt_c = (dp_c - dp(t)) / (dp/dt)``, with ``dp(t)`` carried through the time loop in forward
@@ -41,11 +41,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ecmjax.config import Config
+from ecmjax.config import Config, check_parameter_keys, parameter_values, with_parameters
+from ecmjax.inverse.sensitivity import run_with_sensitivities
+from ecmjax.model.simulation import HISTORY_COLUMNS, Model, State, crossing_time, run
 from ecmjax.physics.fracture import edge_crack_critical_pressure_Pa, plane_strain_modulus_Pa
-from ecmjax.simulation import HISTORY_COLUMNS, Model, State, crossing_time, run
-
-from .sensitivity import _check_keys, parameter_values, run_with_sensitivities, with_parameters
 
 __all__ = ["FailureTime", "critical_pressure_Pa", "failure_time", "traced_floats"]
 
@@ -115,7 +114,7 @@ def failure_time(
     Without keys this is one forward run; with ``k`` keys, one run carrying ``k`` tangents (about ``k``
     forward runs' time, see :mod:`.sensitivity`). The run stops within ``chunk_steps`` steps of the crossing.
     """
-    keys = _check_keys(keys) if keys else ()
+    keys = check_parameter_keys(keys) if keys else ()
     config = traced_floats(config, keys + tuple(k for k in TRACED_CONDITIONS if k not in keys))
     level = float(critical_pressure_Pa(config))
     passed = lambda state: float(state.max_pressure_Pa) >= level

@@ -32,16 +32,14 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Float, Int
 
-from ecmjax.config import Config, ConfigError
+from ecmjax.config import Config, ConfigError, check_parameter_keys, parameter_values, with_parameters
+from ecmjax.inverse.failure_time import failure_time
+from ecmjax.inverse.levenberg_marquardt import LMState, lm_start, lm_trial_point, lm_update
+from ecmjax.inverse.loss import residuals as misfit_residuals
+from ecmjax.inverse.observations import CONDITIONS, Observations
+from ecmjax.inverse.parameters import ParameterSpace, parameter_space
+from ecmjax.inverse.uncertainty import Uncertainty, laplace_uncertainty
 from ecmjax.solver import checkpoint
-
-from .failure_time import failure_time
-from .levenberg_marquardt import LMState, lm_start, lm_trial_point, lm_update
-from .loss import residuals as misfit_residuals
-from .observations import CONDITIONS, Observations
-from .parameters import ParameterSpace, parameter_space
-from .sensitivity import _check_keys, parameter_values, with_parameters
-from .uncertainty import Uncertainty, laplace_uncertainty
 
 __all__ = ["FitResult", "fit", "predict"]
 
@@ -154,7 +152,7 @@ def fit(
     observation that the point does not fail). A guard against a local minimum or a start from which
     the flaw never fails, at ``starts * n`` forward runs.
     """
-    keys = _check_keys(keys)
+    keys = check_parameter_keys(keys)
     if max_iter < 0:
         raise ConfigError(f"max_iter = {max_iter} must be >= 0")
     if starts < 1:

@@ -16,7 +16,7 @@ import equinox as eqx
 import numpy as np
 from jaxtyping import Float
 
-from ecmjax.config import _MIN_CELLS_PER_DEPTH, _SPECS, Config
+from ecmjax.config import MIN_CELLS_PER_DEPTH, SPECS, Config
 
 __all__ = ["ParameterSpace", "parameter_space"]
 
@@ -76,11 +76,11 @@ def parameter_space(config: Config, keys: Sequence[str]) -> ParameterSpace:
         widest = float(np.sqrt(geometry.aspect_ratio * widest))
     for key in keys:
         section, name = key.split(".")
-        spec = _SPECS[section][name]
+        spec = SPECS[section][name]
         low = -np.inf if spec.lower is None else spec.lower
         high = np.inf if spec.upper is None else spec.upper
         if key == "geometry.depth_m":
-            low = max(low, _MIN_CELLS_PER_DEPTH * config.cell_size_m)
+            low = max(low, MIN_CELLS_PER_DEPTH * config.cell_size_m)
             aspect = widest if "geometry.aspect_ratio" in keys else geometry.aspect_ratio
             high = min(high, domain.thickness_m - domain.short_circuit_margin_m, aspect * half_cell)
         elif key == "geometry.aspect_ratio":

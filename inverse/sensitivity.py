@@ -48,48 +48,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ecmjax.config import _SPECS, VALID_KEYS, Config, ConfigError
-from ecmjax.simulation import RUNNING, Model, State, advance, build_model, initial_state
+from ecmjax.config import Config, check_parameter_keys, key_values, with_parameters
+from ecmjax.model.simulation import RUNNING, Model, State, advance, build_model, initial_state
 
-__all__ = ["DIFFERENTIABLE_KEYS", "Sensitivity", "parameter_values", "run_with_sensitivities", "with_parameters"]
-
-DIFFERENTIABLE_KEYS: tuple[str, ...] = tuple(
-    key for key in VALID_KEYS if _SPECS[key.split(".")[0]][key.split(".")[1]].kind is float
-)
-"""Configuration keys that are floats, and so can be differentiated (integers and choices cannot)."""
-KEY_EXAMPLES = ("geometry.aspect_ratio", "geometry.depth_m", "material.youngs_modulus_Pa")
-
-
-def _check_keys(keys: Sequence[str]) -> tuple[str, ...]:
-    keys = tuple(keys)
-    if not keys:
-        raise ConfigError("no parameters to differentiate: name at least one configuration key")
-    for key in keys:
-        if key not in DIFFERENTIABLE_KEYS:
-            kind = "not a float (integers and choices are fixed)" if key in VALID_KEYS else "not a configuration key"
-            raise ConfigError(f"parameter {key!r} is {kind}; e.g. {', '.join(KEY_EXAMPLES)}")
-    if len(set(keys)) != len(keys):
-        raise ConfigError(f"parameters {list(keys)} name a key twice")
-    return keys
-
-
-def _leaves(config: Config, keys: Sequence[str]) -> tuple:
-    return tuple(getattr(getattr(config, key.split(".")[0]), key.split(".")[1]) for key in keys)
-
-
-def parameter_values(config: Config, keys: Sequence[str]) -> np.ndarray:
-    """The values of ``keys`` in ``config`` (SI units), as a float64 vector."""
-    return np.asarray([float(value) for value in _leaves(config, _check_keys(keys))], float)
-
-
-def with_parameters(config: Config, keys: Sequence[str], values) -> Config:
-    """``config`` with ``keys`` set to ``values`` (traceable: the values may be JAX arrays or tracers).
-
-    Only the named leaves change; derived keys stay as resolved in ``config`` (e.g. a new modulus
-    keeps the fracture energy, not the toughness).
-    """
-    return eqx.tree_at(lambda c: _leaves(c, keys), config, tuple(values[i] for i in range(len(keys))))
-
+__all__ = ["Sensitivity", "run_with_sensitivities"]
 
 def _jvp(fn: Callable, primal, tangent):
     """``jax.jvp`` of ``fn`` at ``primal`` along the tangents of its inexact arrays (``None`` elsewhere).
@@ -106,7 +68,7 @@ def _jvp(fn: Callable, primal, tangent):
 @eqx.filter_jit
 def _start(config: Config, keys: tuple[str, ...]):
     """Model, initial state and their tangents along each key (a leading axis of ``len(keys)``)."""
-    theta = jnp.stack([jnp.asarray(v, jnp.result_type(float)) for v in _leaves(config, keys)])
+    theta = jnp.stack([jnp.asarray(v, jnp.result_type(float)) for v in key_values(config, keys)])
 
     def start(theta):
         model = build_model(with_parameters(config, keys, theta))
@@ -118,7 +80,7 @@ def _start(config: Config, keys: tuple[str, ...]):
 
 @eqx.filter_jit
 def _advance(model: Model, state: State, tangents, steps):
-    """:func:`ecmjax.simulation.advance` with the tangents of ``(model, state)`` carried along."""
+    """:func:`ecmjax.model.simulation.advance` with the tangents of ``(model, state)`` carried along."""
     model_tangents, state_tangents = tangents
     along = lambda tangent: _jvp(lambda ms: advance(*ms, steps), (model, state), tangent)
     states, state_tangents = jax.vmap(along)((model_tangents, state_tangents))
@@ -154,13 +116,13 @@ def run_with_sensitivities(
     max_steps: int | None = None,
     stop_when: Callable[[State], bool] | None = None,
 ) -> Sensitivity:
-    """Run ``config`` like :func:`ecmjax.simulation.run`, carrying the derivatives along ``keys``.
+    """Run ``config`` like :func:`ecmjax.model.simulation.run`, carrying the derivatives along ``keys``.
 
     ``max_steps`` stops after that many accepted steps (still running), e.g. to check an early stage.
 
     The tangents are batched together over one primal run: three keys cost about 3.2 forward runs.
     """
-    keys = _check_keys(keys)
+    keys = check_parameter_keys(keys)
     (model, state), tangents = _start(config, keys)
     if on_chunk is not None:
         on_chunk(model, state)

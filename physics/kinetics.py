@@ -8,7 +8,7 @@ into a confined Li body stops when ``Omega_Li p / F`` cancels the driving overpo
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from .constants import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K, LI_MOLAR_VOLUME_M3_PER_MOL
+from ecmjax.physics.constants import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K, LI_MOLAR_VOLUME_M3_PER_MOL
 
 
 def inverse_thermal_voltage_per_V(temperature_K) -> Float[Array, ""]:

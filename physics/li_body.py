@@ -9,7 +9,7 @@ is not full. These are pure functions of scalars; the solver supplies ``I`` and 
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .constants import FARADAY_C_PER_MOL, LI_MOLAR_VOLUME_M3_PER_MOL
+from ecmjax.physics.constants import FARADAY_C_PER_MOL, LI_MOLAR_VOLUME_M3_PER_MOL
 
 LI_VOLUME_PER_CHARGE_M3_PER_C = LI_MOLAR_VOLUME_M3_PER_MOL / FARADAY_C_PER_MOL
 """``Omega_Li / F``: the Li volume that one coulomb plates."""

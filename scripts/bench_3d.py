@@ -25,13 +25,13 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from ecmjax.precision import enable_float64
+from ecmjax.config.precision import enable_float64
 
 RESULTS = Path(__file__).parent / "bench_results" / "bench_3d.json"
 
 
 def time_solves(cells_per_radius: int, dimension: str, repeats: int) -> dict:
-    from ecmjax.validation_3d import solve_sphere
+    from ecmjax.validation.axisymmetric import solve_sphere
 
     start = time.perf_counter()
     first = solve_sphere(cells_per_radius, dimension)

@@ -61,8 +61,8 @@ def one_case(
     import jax.numpy as jnp
 
     from ecmjax.config import load_config
-    from ecmjax.precision import enable_compilation_cache, enable_float64
-    from ecmjax.simulation import _advance, _start  # what simulation.run calls
+    from ecmjax.config.precision import enable_compilation_cache, enable_float64
+    from ecmjax.model.simulation import _advance, _start  # what simulation.run calls
 
     enable_float64()
     enable_compilation_cache()  # off unless --parallel-compile gave the children a shared directory

@@ -40,7 +40,7 @@ def one_run(devices: int, grid: tuple[int, int], steps: int, repeats: int, field
 
     jax.config.update("jax_enable_x64", True)
     from ecmjax.config import load_config
-    from ecmjax.simulation import _advance, _start  # what simulation.run calls
+    from ecmjax.model.simulation import _advance, _start  # what simulation.run calls
 
     config = load_config(None, (f"grid.nx={grid[0]}", f"grid.ny={grid[1]}", f"solver.domain_devices={devices}"))
     chunk = jnp.asarray(steps)

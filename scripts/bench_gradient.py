@@ -38,9 +38,8 @@ def one_method(method: str, repeats: int) -> dict:
     import numpy as np
 
     jax.config.update("jax_enable_x64", True)
-    from ecmjax.config import load_config
+    from ecmjax.config import load_config, parameter_values, with_parameters
     from ecmjax.inverse.failure_time import failure_time
-    from ecmjax.inverse.sensitivity import parameter_values, with_parameters
 
     config = load_config(EXAMPLE, ["operating.current_density_A_per_m2=20"])
     theta = parameter_values(config, KEYS)

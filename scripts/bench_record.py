@@ -9,7 +9,7 @@ def write_record(path: Path, benchmark: str, **figures) -> None:
     """Write ``figures`` under ``benchmark`` to ``path`` (JSON, atomically) with the machine and versions."""
     import jax
 
-    from ecmjax.io import write_json
+    from ecmjax.output.files import write_json
 
     record = {
         "benchmark": benchmark,

@@ -56,7 +56,7 @@ def one_contender(name: str, cells: int, cases: int, steps: int) -> dict:
 
     jax.config.update("jax_enable_x64", True)
     from ecmjax.api import simulate
-    from ecmjax.sweep import COLUMNS, case_mesh, run_sweep
+    from ecmjax.model.sweep import COLUMNS, case_mesh, run_sweep
 
     sweep = configs(cells, cases, steps)
     start = time.perf_counter()

@@ -21,12 +21,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from ecmjax import precision
+    from ecmjax.config import precision
 
     precision.enable_float64()
     from ecmjax.config import load_config
     from ecmjax.inverse.failure_time import failure_time
-    from ecmjax.io import write_text
+    from ecmjax.output.files import write_text
 
     truth = load_config(EXAMPLES / "truth.toml")
     noise = np.exp(args.sigma_log * np.random.default_rng(args.seed).standard_normal(len(CURRENT_DENSITIES_A_PER_M2)))

@@ -4,7 +4,7 @@ The review (MODEL.md section 1) reports that a shallow square pyramid (AR 0.3) c
 and pulverises the surface, while a deep one (AR 3.5) cracks into the bulk. This runs the cell of
 ``examples/square_pyramid_3d.toml`` at each aspect ratio to failure (or ``time.t_end_s``) and compares the
 damage's lateral and depth extents (d >= 0.5 outside the pit) at the end, as
-``tests/test_xu_trends.py::test_square_pyramid_damage_sits_where_its_aspect_ratio_says`` asserts.
+``tests/model/test_xu_trends.py::test_square_pyramid_damage_sits_where_its_aspect_ratio_says`` asserts.
 
 ``--compile-only`` compiles each case into the compilation cache (``$ECMJAX_CACHE_DIR``) and stops, so
 that on a GPU host the cases can be compiled side by side, in one process each, before they run.
@@ -36,9 +36,9 @@ def main() -> None:
 
     from ecmjax.api import simulate
     from ecmjax.config import load_config
-    from ecmjax.plotting import plot_run
-    from ecmjax.precision import enable_compilation_cache, enable_float64
-    from ecmjax.simulation import _advance, _start  # what simulation.run calls
+    from ecmjax.config.precision import enable_compilation_cache, enable_float64
+    from ecmjax.model.simulation import _advance, _start  # what simulation.run calls
+    from ecmjax.output.plots import plot_run
 
     enable_float64()  # as the CLI: float64 unless the cell's solver.dtype says float32
     enable_compilation_cache()

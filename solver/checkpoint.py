@@ -2,7 +2,7 @@
 
 Long computations are cut short by crashes and by batch schedulers, so their state (a pytree of
 arrays: a fit's :class:`ecmjax.inverse.levenberg_marquardt.LMState` after each iteration, a run's
-:class:`ecmjax.simulation.State` every few steps, a sweep's progress through its cases) is saved as they go, and a
+:class:`ecmjax.model.simulation.State` every few steps, a sweep's progress through its cases) is saved as they go, and a
 restarted computation goes on from the latest save. Orbax writes each iteration into a temporary directory
 (``<iteration>.orbax-checkpoint-tmp-<id>``) and renames it to ``<iteration>`` only when complete, and
 lists only the renamed ones, so a save cut short by a crash or a SIGKILL is never restored. Saves here

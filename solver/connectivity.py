@@ -11,8 +11,8 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, Bool
 
-from .grid import Grid, Grid3D
-from .operators import cell_mean, values_at_gauss_points
+from ecmjax.solver.grid import Grid, Grid3D
+from ecmjax.solver.operators import cell_mean, values_at_gauss_points
 
 
 def _shift(mask: Bool[Array, "*nodes"], axis: int, step: int) -> Bool[Array, "*nodes"]:

@@ -2,8 +2,8 @@
 
 import jax
 import pytest
+from cases import CLEAN_LLZO
 
-from ecmjax.cases import CLEAN_LLZO
 from ecmjax.config import load_config
 
 jax.config.update("jax_enable_x64", True)

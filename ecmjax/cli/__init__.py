@@ -1,0 +1,3 @@
+from ecmjax.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,51 @@
+"""Configuration keys as parameters: read and set float keys by name (traceable), for sweeps and fits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import equinox as eqx
+import numpy as np
+
+from ecmjax.config.schema import SPECS, VALID_KEYS, Config, ConfigError
+
+__all__ = ["DIFFERENTIABLE_KEYS", "check_parameter_keys", "key_values", "parameter_values", "with_parameters"]
+
+DIFFERENTIABLE_KEYS: tuple[str, ...] = tuple(
+    key for key in VALID_KEYS if SPECS[key.split(".")[0]][key.split(".")[1]].kind is float
+)
+"""Configuration keys that are floats, and so can be differentiated (integers and choices cannot)."""
+KEY_EXAMPLES = ("geometry.aspect_ratio", "geometry.depth_m", "material.youngs_modulus_Pa")
+
+
+def check_parameter_keys(keys: Sequence[str]) -> tuple[str, ...]:
+    """``keys`` as a tuple, if each names a float key once; else :class:`ConfigError`."""
+    keys = tuple(keys)
+    if not keys:
+        raise ConfigError("no parameters to differentiate: name at least one configuration key")
+    for key in keys:
+        if key not in DIFFERENTIABLE_KEYS:
+            kind = "not a float (integers and choices are fixed)" if key in VALID_KEYS else "not a configuration key"
+            raise ConfigError(f"parameter {key!r} is {kind}; e.g. {', '.join(KEY_EXAMPLES)}")
+    if len(set(keys)) != len(keys):
+        raise ConfigError(f"parameters {list(keys)} name a key twice")
+    return keys
+
+
+def key_values(config: Config, keys: Sequence[str]) -> tuple:
+    """The leaves of ``config`` named by ``keys``, as they are (floats, arrays or tracers)."""
+    return tuple(getattr(getattr(config, key.split(".")[0]), key.split(".")[1]) for key in keys)
+
+
+def parameter_values(config: Config, keys: Sequence[str]) -> np.ndarray:
+    """The values of ``keys`` in ``config`` (SI units), as a float64 vector."""
+    return np.asarray([float(value) for value in key_values(config, check_parameter_keys(keys))], float)
+
+
+def with_parameters(config: Config, keys: Sequence[str], values) -> Config:
+    """``config`` with ``keys`` set to ``values`` (traceable: the values may be JAX arrays or tracers).
+
+    Only the named leaves change; derived keys stay as resolved in ``config`` (e.g. a new modulus
+    keeps the fracture energy, not the toughness).
+    """
+    return eqx.tree_at(lambda c: key_values(c, keys), config, tuple(values[i] for i in range(len(keys))))

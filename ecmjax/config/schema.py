@@ -1,0 +1,376 @@
+"""What a run configuration is: its sections, keys, defaults, units and allowed ranges.
+
+Every key is declared once, as a field of its section's module with its :class:`KeySpec` (type and
+bounds or choices); :data:`SPECS`, :data:`DEFAULTS` and :data:`VALID_KEYS` are derived from these
+declarations. :func:`ecmjax.config.loading.load_config` reads and checks a configuration against them.
+:class:`Config` is an immutable pytree: floats are leaves (so ``jax.grad`` of a function of the config works), strings and
+ints are static. Every key carries its SI unit in its name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import equinox as eqx
+
+from ecmjax.physics.materials import MATERIALS, fracture_energy_J_per_m2, lpscl
+
+__all__ = [
+    "DEFAULTS",
+    "FRACTURE_KEYS",
+    "MIN_CELLS_PER_DEPTH",
+    "SECTIONS",
+    "SPECS",
+    "VALID_KEYS",
+    "Config",
+    "ConfigError",
+    "DamageConfig",
+    "DomainConfig",
+    "GeometryConfig",
+    "GridConfig",
+    "KeySpec",
+    "KineticsConfig",
+    "MaterialConfig",
+    "OperatingConfig",
+    "SolverConfig",
+    "TimeConfig",
+    "format_number",
+    "format_value",
+    "type_name",
+]
+
+GRID_RTOL = 1e-9
+"""Relative slack that absorbs floating-point noise in the grid checks (square cells, resolution)."""
+MIN_CELLS_PER_DEPTH = 8
+"""Fewest cells across the defect depth for its stress concentration to mean anything."""
+FLOAT32_MIN_RTOL = 1e-4
+"""Smallest ``solver.rtol`` accepted in float32: its Newton residuals stall near 2e-4 of the load (README,
+"Precision"), so a tighter tolerance makes the first solve fail."""
+
+
+class ConfigError(ValueError):
+    """An invalid configuration; ``problems`` lists every problem found, one message each."""
+
+    def __init__(self, problems: str | Sequence[str]) -> None:
+        self.problems: tuple[str, ...] = (problems,) if isinstance(problems, str) else tuple(problems)
+        if len(self.problems) == 1:
+            message = self.problems[0]
+        else:
+            message = f"{len(self.problems)} configuration problems:\n" + "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(message)
+
+
+@dataclasses.dataclass(frozen=True)
+class KeySpec:
+    """What one key accepts: its type, and either bounds (numbers) or choices (strings)."""
+
+    kind: type
+    lower: float | None = None
+    lower_inclusive: bool = False
+    upper: float | None = None
+    upper_inclusive: bool = False
+    choices: tuple[str, ...] = ()
+
+    @property
+    def bounds(self) -> str:
+        """The allowed range of a number, e.g. ``"> 0 and <= 1"``."""
+        parts = []
+        if self.lower is not None:
+            parts.append(f"{'>=' if self.lower_inclusive else '>'} {self.lower:g}")
+        if self.upper is not None:
+            parts.append(f"{'<=' if self.upper_inclusive else '<'} {self.upper:g}")
+        return " and ".join(parts)
+
+    @property
+    def rule(self) -> str:
+        """What a value of the right type must satisfy, e.g. ``"must be > 0"``."""
+        if self.choices:
+            return "must be one of " + ", ".join(format_value(c) for c in self.choices)
+        return f"must be {self.bounds}"
+
+    def in_range(self, value: float) -> bool:
+        if self.lower is not None:
+            if value < self.lower or (value == self.lower and not self.lower_inclusive):
+                return False
+        if self.upper is not None:
+            if value > self.upper or (value == self.upper and not self.upper_inclusive):
+                return False
+        return True
+
+
+def _number(
+    default: float,
+    *,
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+) -> Any:
+    """A float leaf with a default and open (gt/lt) or closed (ge/le) bounds."""
+    spec = KeySpec(
+        float,
+        lower=ge if ge is not None else gt,
+        lower_inclusive=ge is not None,
+        upper=le if le is not None else lt,
+        upper_inclusive=le is not None,
+    )
+    return eqx.field(default=default, metadata={"spec": spec})
+
+
+def _integer(default: int, *, ge: int) -> Any:
+    """A static int with a default and a lower bound."""
+    return eqx.field(default=default, static=True, metadata={"spec": KeySpec(int, lower=ge, lower_inclusive=True)})
+
+
+def _choice(default: str, choices: Sequence[str]) -> Any:
+    """A static string restricted to ``choices``."""
+    return eqx.field(default=default, static=True, metadata={"spec": KeySpec(str, choices=tuple(choices))})
+
+
+class GeometryConfig(eqx.Module):
+    """The interfacial defect: a pit of ``depth_m`` and half-width ``depth_m / aspect_ratio``.
+
+    ``base`` sweeps the section over the surface in 3D: ``round`` revolves it (semi-spheroid, cone,
+    cylinder), ``square`` squares it (a triangle becomes a square pyramid of base side ``2 b``); plane and
+    axisymmetric runs take ``round`` only (:func:`ecmjax.physics.geometry.lateral_distance`).
+    """
+
+    shape: str = _choice("semi-ellipse", ("semi-ellipse", "triangle", "rectangle"))
+    base: str = _choice("round", ("round", "square"))
+    depth_m: float = _number(1.0e-6, gt=0.0)
+    aspect_ratio: float = _number(1.0, gt=0.0)
+    fill_fraction: float = _number(1.0, gt=0.0, le=1.0)
+    tip_radius_m: float = _number(0.0, ge=0.0)
+
+    @property
+    def half_width_m(self) -> float:
+        """Defect half-width ``b = a / AR``."""
+        return self.depth_m / self.aspect_ratio
+
+
+class DomainConfig(eqx.Module):
+    """The electrolyte slab: full lateral period ``width_m``, thickness ``thickness_m``, and its sides.
+
+    ``dimension`` is ``plane-strain`` (a section through a defect that is long out of plane; figures per
+    unit depth) or ``axisymmetric`` (a defect revolved about its axis: the semi-ellipse becomes a
+    semi-spheroid, the triangle a cone, the rectangle a flat-bottomed cylindrical hole, in a cylinder
+    of diameter ``width_m``; figures are totals: currents in A, volumes in m^3) or ``3d`` (a square
+    slab ``width_m`` wide on both sides, the quarter ``x, y >= 0`` simulated between mirror planes; the
+    shape's ``geometry.base`` sets its footprint; figures are the quarter's totals).
+    """
+
+    dimension: str = _choice("plane-strain", ("plane-strain", "axisymmetric", "3d"))
+    width_m: float = _number(6.4e-6, gt=0.0)
+    thickness_m: float = _number(6.4e-6, gt=0.0)
+    lateral_bc: str = _choice("mirror", ("mirror", "periodic"))
+    far_side_bc: str = _choice("traction-free", ("traction-free", "fixed"))
+    short_circuit_margin_m: float = _number(0.5e-6, ge=0.0)
+
+
+class GridConfig(eqx.Module):
+    """Square cells: ``nx`` across the simulated width, ``ny`` across the thickness (a 3D grid has ``nx``
+    cells along both ``x`` and ``y``, and ``ny`` along the depth ``z``)."""
+
+    nx: int = _integer(32, ge=1)
+    ny: int = _integer(64, ge=1)
+    interface_width_cells: float = _number(1.0, ge=0.5, le=4.0)
+
+
+class MaterialConfig(eqx.Module):
+    """Electrolyte properties, defaulting from the named set; both fracture measures are kept."""
+
+    name: str = _choice(lpscl.name, tuple(MATERIALS))
+    youngs_modulus_Pa: float = _number(lpscl.youngs_modulus_Pa, gt=0.0)
+    poisson_ratio: float = _number(lpscl.poisson_ratio, gt=-1.0, lt=0.5)
+    fracture_toughness_Pa_sqrt_m: float = _number(lpscl.fracture_toughness_Pa_sqrt_m, gt=0.0)
+    fracture_energy_J_per_m2: float = _number(lpscl.fracture_energy_J_per_m2, gt=0.0)
+    phase_field_length_m: float = _number(lpscl.phase_field_length_m, gt=0.0)
+    ionic_conductivity_S_per_m: float = _number(lpscl.ionic_conductivity_S_per_m, gt=0.0)
+
+
+class KineticsConfig(eqx.Module):
+    """Butler-Volmer kinetics at every Li/electrolyte interface.
+
+    The default ``i0 = 5 A/m^2`` (a charge-transfer resistance RT/(F i0) of about 51 Ohm cm^2) is a
+    resistive Li/argyrodite interface; a clean garnet interface is ~50 A/m^2 (MODEL.md section 4).
+    """
+
+    exchange_current_A_per_m2: float = _number(5.0, gt=0.0)
+    alpha_a: float = _number(0.5, gt=0.0, le=1.0)
+    alpha_c: float = _number(0.5, gt=0.0, le=1.0)
+
+
+class OperatingConfig(eqx.Module):
+    """Cell operation: applied current, stack pressure, temperature, initial Li pressure in the pit.
+
+    The built-in default case (sulfide, 2 mA/cm^2 through a resistive interface) has a driving
+    overpotential of ~45 mV, a Monroe-Newman cap of ~0.33 GPa, above the ~0.13-0.3 GPa that cracks
+    Li6PS5Cl from a 1 um pit: it fails (MODEL.md section 3b).
+    """
+
+    current_density_A_per_m2: float = _number(20.0, ge=0.0)
+    stack_pressure_Pa: float = _number(5.0e6, ge=0.0)
+    temperature_K: float = _number(298.15, gt=0.0)
+    li_pressure_Pa: float = _number(5.0e6, ge=0.0)
+    creep_outflow_m2_per_Pa_s: float = _number(0.0, ge=0.0)
+
+
+class DamageConfig(eqx.Module):
+    """Phase-field fracture: the model, its numerics, and when damaged electrolyte joins the Li body.
+
+    The staggered iteration's damage image is ``d + w (d_solved - d)`` (``w = over_relaxation``: the
+    over-relaxed alternate minimisation of Farrell and Maurini, IJNME 2017), which Anderson mixing over
+    the last ``anderson_depth`` iterates then accelerates (0: no mixing), clipped to [0, 1]; the
+    converged state is the same, only the number of iterations changes. On the default case, Anderson
+    depth 5 with ``w = 1`` needs 441 staggered iterations in 87 trials against 872 in 101 unmixed
+    (wall 52 s against 71 s on 2 cores, ``scripts/bench_coupled.py``; failure time 40.15 s against
+    40.02 s).
+    """
+
+    model: str = _choice("AT2", ("AT2", "AT1"))
+    residual_stiffness: float = _number(1e-6, gt=0.0, lt=1.0)
+    join_threshold: float = _number(0.1, gt=0.0, lt=1.0)
+    fragment_stiffness_ratio: float = _number(0.01, ge=0.0, lt=1.0)
+    """Cells whose stiffness (``g(d)`` times the pit's void ratio) was below this fraction of the
+    electrolyte's at the last step no longer hold electrolyte: a piece that such cells alone join to the
+    far side is a fragment, cut off by cracks, and its displacement is held at the last step's (0: never).
+    Without it the fragment's rigid-body motions stall the elastic solve (docs/model.md, "Detached
+    fragments")."""
+    irreversibility_tolerance: float = _number(0.01, gt=0.0, lt=1.0)
+    staggered_tolerance: float = _number(1e-2, gt=0.0, lt=1.0)
+    max_staggered_iterations: int = _integer(30, ge=1)
+    over_relaxation: float = _number(1.0, ge=1.0, lt=2.0)
+    anderson_depth: int = _integer(5, ge=0)
+
+
+class TimeConfig(eqx.Module):
+    """Simulated time span and the adaptive step's limits."""
+
+    t_end_s: float = _number(3600.0, gt=0.0)
+    dt_initial_s: float = _number(1e-3, gt=0.0)
+    dt_min_s: float = _number(1e-6, gt=0.0)
+    dt_max_s: float = _number(60.0, gt=0.0)
+    max_steps: int = _integer(2000, ge=1)
+    max_pressure_change: float = _number(0.1, gt=0.0, le=1.0)
+    max_crack_advance_cells: float = _number(4.0, gt=0.0)
+
+
+class SolverConfig(eqx.Module):
+    """Numerical settings: precision, tolerances, iteration caps, void ersatz, devices the grid is split over."""
+
+    dtype: str = _choice("float64", ("float64", "float32"))
+    rtol: float = _number(1e-8, gt=0.0, lt=1.0)
+    max_newton_iterations: int = _integer(30, ge=1)
+    max_krylov_iterations: int = _integer(20000, ge=1)
+    void_stiffness_ratio: float = _number(1e-6, gt=0.0, lt=1.0)
+    void_conductivity_ratio: float = _number(1e-4, gt=0.0, lt=1.0)
+    preconditioner: str = _choice("multigrid", ("multigrid", "jacobi"))
+    domain_devices: int = _integer(1, ge=1)
+
+
+class Config(eqx.Module):
+    """A validated run configuration, one sub-module per TOML section. Build it with :func:`ecmjax.config.load_config`."""
+
+    geometry: GeometryConfig = eqx.field(default_factory=GeometryConfig)
+    domain: DomainConfig = eqx.field(default_factory=DomainConfig)
+    grid: GridConfig = eqx.field(default_factory=GridConfig)
+    material: MaterialConfig = eqx.field(default_factory=MaterialConfig)
+    kinetics: KineticsConfig = eqx.field(default_factory=KineticsConfig)
+    operating: OperatingConfig = eqx.field(default_factory=OperatingConfig)
+    damage: DamageConfig = eqx.field(default_factory=DamageConfig)
+    time: TimeConfig = eqx.field(default_factory=TimeConfig)
+    solver: SolverConfig = eqx.field(default_factory=SolverConfig)
+
+    @property
+    def simulated_width_m(self) -> float:
+        """Width the grid spans: half the period with a mirror at the defect axis, else the period."""
+        if self.domain.lateral_bc == "mirror":
+            return self.domain.width_m / 2
+        return self.domain.width_m
+
+    @property
+    def cell_size_m(self) -> float:
+        """Cell size ``h`` (cells are square)."""
+        return self.simulated_width_m / self.grid.nx
+
+    def to_dict(self) -> dict[str, dict[str, float | int | str]]:
+        """Nested plain dict ``{section: {key: value}}`` of every key, JSON-serialisable."""
+        data: dict[str, dict[str, float | int | str]] = {}
+        for section, cls in SECTIONS.items():
+            data[section] = {}
+            for f in dataclasses.fields(cls):
+                value = getattr(getattr(self, section), f.name)
+                # A float leaf may be a 0-d array after a JAX transform.
+                data[section][f.name] = float(value) if f.metadata["spec"].kind is float else value
+        return data
+
+    def to_toml(self) -> str:
+        """TOML text that :func:`ecmjax.config.load_config` reads back to an equal ``Config``.
+
+        Of the two fracture keys only one is written (the other is derived on loading); it is the one
+        from which the other is reproduced exactly, so the round trip is bit-for-bit.
+        """
+        data = self.to_dict()
+        material = data["material"]
+        derived_energy = fracture_energy_J_per_m2(
+            material["fracture_toughness_Pa_sqrt_m"],
+            material["youngs_modulus_Pa"],
+            material["poisson_ratio"],
+        )
+        derived_key = (
+            "fracture_energy_J_per_m2"
+            if derived_energy == material["fracture_energy_J_per_m2"]
+            else "fracture_toughness_Pa_sqrt_m"
+        )
+        lines = ["# ecmjax configuration (SI units: every key names its unit)"]
+        for section, values in data.items():
+            lines += ["", f"[{section}]"]
+            for key, value in values.items():
+                if section == "material" and key == derived_key:
+                    lines.append(f"# {key} = {format_value(value)}  (derived, plane-strain Irwin)")
+                else:
+                    lines.append(f"{key} = {format_value(value)}")
+        return "\n".join(lines) + "\n"
+
+
+SECTIONS: dict[str, type[eqx.Module]] = {
+    "geometry": GeometryConfig,
+    "domain": DomainConfig,
+    "grid": GridConfig,
+    "material": MaterialConfig,
+    "kinetics": KineticsConfig,
+    "operating": OperatingConfig,
+    "damage": DamageConfig,
+    "time": TimeConfig,
+    "solver": SolverConfig,
+}
+SPECS: dict[str, dict[str, KeySpec]] = {
+    section: {f.name: f.metadata["spec"] for f in dataclasses.fields(cls)} for section, cls in SECTIONS.items()
+}
+FRACTURE_KEYS = ("fracture_toughness_Pa_sqrt_m", "fracture_energy_J_per_m2")
+
+DEFAULTS: dict[str, dict[str, float | int | str]] = Config().to_dict()
+"""Built-in defaults, ``{section: {key: value}}``; the material keys are those of the default set."""
+VALID_KEYS: list[str] = sorted(f"{s}.{k}" for s, keys in SPECS.items() for k in keys)
+"""Every accepted ``section.key``."""
+
+
+def format_number(x: float) -> str:
+    """A derived number, to 6 significant digits."""
+    return f"{x:.6g}"
+
+
+def type_name(value: Any) -> str:
+    return {bool: "boolean", int: "integer", float: "float", str: "string"}.get(type(value), type(value).__name__)
+
+
+def format_value(value: Any) -> str:
+    """A value as TOML writes it: ``"text"``, ``true``, ``1e-06``, ``128``."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)

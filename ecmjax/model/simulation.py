@@ -1,0 +1,572 @@
+"""The coupled model in time: Li plates into the defect, its pressure cracks the electrolyte, to a short.
+
+One time step (:func:`_trial_step`), MODEL.md section 3:
+
+1. **Potential.** The ionic potential with Butler-Volmer on the Li body's walls (at the body's pressure)
+   and on the flat anode (at the stack pressure), for the body and the pressure at the start of the step.
+   It gives the plating current into the body, ``I``, and its slope in the pressure, ``dI/dp``.
+2. **Staggered mechanics.** Alternate, to ``damage.staggered_tolerance`` in damage, relative pressure and
+   relative elastic residual:
+   elasticity with the Li pressure on the body's walls (its tangent in ``p`` comes with it, one more
+   linear solve); the pressure at which the Li fills the cavity (:mod:`ecmjax.physics.li_body`, backward
+   Euler in the plating); the history ``H = max psi+``; the damage (AT2 or AT1, irreversible). Staggered
+   rather than monolithic because each half is a convex minimisation with a robust multigrid-Newton
+   solver, while the joint energy is not convex; iterating to a tolerance removes the splitting error.
+   While a crack runs the iteration contracts by only a few percent per pass, so the damage iterates
+   are Anderson-accelerated (:mod:`ecmjax.solver.nonlinear.anderson`, ``damage.anderson_depth``).
+3. **Step control.** A step whose crack advances more than ``time.max_crack_advance_cells`` cells, or
+   whose pressure changes more than twice ``time.max_pressure_change`` (relative), or whose staggered
+   iteration does not converge, is retried with a quarter of the step, once (an unstable crack jumps
+   as far whatever the step: the steps of the jump are then taken as they come, each a quarter of the
+   last); a step whose solves fail is retried down to ``time.dt_min_s``. The next step is sized from
+   how far this one went (small while the crack runs, large while the pressure creeps up to its cap).
+
+The loop is a ``lax.while_loop`` over a fixed-shape :class:`State` (fields, scalars and a preallocated
+history table), so that it can be jitted, batched and, in later work, differentiated. :func:`simulate`
+drives it in chunks from Python so that a progress bar can be shown between chunks (:func:`run`).
+"""
+
+import dataclasses
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jaxtyping import Array, Bool, Float, Int
+
+from ecmjax.config import Config, check_devices
+from ecmjax.config.precision import resolve_dtype
+from ecmjax.model.measures import INITIATED, crack_tip_depth_m, max_damage
+from ecmjax.model.problems import (
+    Defect,
+    build_grid,
+    cell_voltage_V,
+    discretise_defect,
+    elasticity_problem,
+    li_body,
+    newton_settings,
+    potential_problem,
+)
+from ecmjax.physics.elasticity import lame_parameters_Pa
+from ecmjax.physics.kinetics import li_pressure_cap_Pa, symmetric_overpotential_V
+from ecmjax.physics.li_body import balanced_pressure_Pa, li_volume_m2
+from ecmjax.solver.fields.damage import DamageProblem, solve_damage
+from ecmjax.solver.fields.elasticity import cavity_opening_m2, cell_tensile_energy_J_per_m3, solve_elasticity
+from ecmjax.solver.fields.potential import (
+    flat_cell_potential_V,
+    interface_currents_A_per_m,
+    node_current_density_A_per_m2,
+    solve_potential,
+)
+from ecmjax.solver.grid import Grid, Grid3D
+from ecmjax.solver.nonlinear.anderson import anderson_start, anderson_step
+from ecmjax.solver.nonlinear.newton import NewtonKrylov
+from ecmjax.solver.parallel.decomposition import Tree, domain_mesh, split_along_x
+
+HISTORY_COLUMNS = (
+    "time_s",
+    "dt_s",
+    "pressure_Pa",
+    "li_volume_m2",
+    "cavity_volume_m2",
+    "crack_tip_depth_m",
+    "max_damage",
+    "cell_voltage_V",
+    "peak_current_density_A_per_m2",
+    "current_into_defect_A_per_m",
+    "pressure_cap_Pa",
+)
+"""One row per accepted step, at its end. ``pressure_cap_Pa`` is the Monroe-Newman bound
+``F max(phi) / Omega_Li`` over the body's walls at the start of the step (MODEL.md case 7)."""
+
+RUNNING, FAILED, SURVIVED, DIVERGED, INCOMPLETE = 0, 1, 2, 3, 4
+STATUS_NAMES = ("running", "failed", "survived", "diverged", "incomplete")
+"""``incomplete``: ``time.max_steps`` steps were taken before ``time.t_end_s`` (neither survived nor failed)."""
+
+MAX_RETRIES = 1
+"""Retries of a step (each with a quarter of the time step) before it is taken despite its crack advance."""
+
+QUANTITIES = ("", "ionic potential", "displacement", "damage", "Li pressure")
+"""What blew up in a diverged run, by :attr:`State.diverged_quantity`."""
+
+
+class Model(eqx.Module):
+    """What stays fixed during a run: the configuration, the grid, the pit and the solver settings."""
+
+    config: Config
+    grid: Grid | Grid3D
+    defect: Defect
+    solver: NewtonKrylov
+    pit_area_m2: Float[Array, ""]
+    outside_pit: Bool[Array, "*nodes"]
+
+
+def build_model(config: Config) -> Model:
+    """Discretise the configuration (jit-compatible; every float of ``config`` stays differentiable)."""
+    dtype = resolve_dtype(config.solver.dtype)
+    grid = build_grid(config)
+    grid = eqx.tree_at(lambda g: g.cell_size_m, grid, jnp.asarray(grid.cell_size_m, dtype))
+    defect = discretise_defect(config, grid)
+    return Model(
+        config=config,
+        grid=grid,
+        defect=defect,
+        solver=newton_settings(config, grid),
+        pit_area_m2=jnp.sum(grid.node_measures() * defect.node_indicator),
+        outside_pit=defect.node_indicator < 0.5,
+    )
+
+
+class Fields(eqx.Module):
+    """The fields of the cell: ionic potential, displacement, damage (nodal) and history (cells).
+
+    ``damage_floor`` is the running maximum of the damage: the irreversibility bound of the next step.
+    Bounding by the last damage instead would let the penalty's small slack accumulate, step after step,
+    into healing.
+    """
+
+    potential_V: Float[Array, "*nodes"]
+    displacement_m: Float[Array, " d *nodes"]
+    damage: Float[Array, "*nodes"]
+    damage_floor: Float[Array, "*nodes"]
+    history_J_per_m3: Float[Array, "*cells"]
+
+
+class State(eqx.Module):
+    """Everything the time loop carries: fields, the Li body's balance, headline figures, the history."""
+
+    time_s: Float[Array, ""]
+    dt_s: Float[Array, ""]
+    step: Int[Array, ""]
+    trials: Int[Array, ""]
+    retries: Int[Array, ""]
+    """Retries of the current step so far; left at :data:`MAX_RETRIES` after a step taken despite them, so
+    that the steps of an unstable jump are taken as they come until one is clean."""
+    fields: Fields
+    pressure_Pa: Float[Array, ""]
+    li_volume_m2: Float[Array, ""]
+    cavity_volume_m2: Float[Array, ""]
+    crack_tip_depth_m: Float[Array, ""]
+    max_damage: Float[Array, ""]
+    max_pressure_Pa: Float[Array, ""]
+    failure_time_s: Float[Array, ""]
+    initiation_time_s: Float[Array, ""]
+    initiation_pressure_Pa: Float[Array, ""]
+    unconverged_steps: Int[Array, ""]
+    staggered_iterations: Int[Array, ""]
+    status: Int[Array, ""]
+    diverged_quantity: Int[Array, ""]
+    history: Float[Array, "rows columns"]
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES[int(self.status)]
+
+    def history_rows(self) -> np.ndarray:
+        """The recorded rows, one per accepted step, as a NumPy array."""
+        return np.asarray(self.history)[: int(self.step)]
+
+
+def _tensile_energy_J_per_m3(model: Model, u: Float[Array, " d *nodes"]) -> Float[Array, "*cells"]:
+    """``psi+`` per cell with the moduli of the cell's material (the void's are tiny): what drives damage."""
+    config, chi = model.config, model.defect.cell_indicator
+    mu, lam = lame_parameters_Pa(config.material.youngs_modulus_Pa, config.material.poisson_ratio)
+    stiffness = (1.0 - chi) + config.solver.void_stiffness_ratio * chi
+    return cell_tensile_energy_J_per_m3(model.grid, u, mu * stiffness, lam * stiffness)
+
+
+def _potential(model: Model, fields: Fields, pressure_Pa):
+    """Potential for the current body; the wall current, its pressure slope and the recorded figures."""
+    problem = potential_problem(model.config, model.grid, model.defect, pressure_Pa, fields.damage, fields.damage_floor)
+    phi, info = solve_potential(problem, fields.potential_V, model.solver)
+
+    def wall_current(p):
+        pressures = problem.li_pressure_Pa.at[0].set(p)
+        return interface_currents_A_per_m(phi, eqx.tree_at(lambda q: q.li_pressure_Pa, problem, pressures))[0]
+
+    current, slope = jax.value_and_grad(wall_current)(jnp.asarray(pressure_Pa, phi.dtype))
+    density = node_current_density_A_per_m2(phi, problem)
+    column = jnp.reshape(model.grid.revolution_factor(), (-1, 1))
+    cell_face = model.grid.cell_size_m ** (len(model.grid.shape) - 1)  # a wall's measure per node: h, or h^2 in 3D
+    wetted = problem.interface_length_m[0] > 1e-3 * cell_face * column
+    peak = jnp.max(jnp.where(wetted, density, -jnp.inf))
+    cap = li_pressure_cap_Pa(jnp.maximum(jnp.max(jnp.where(wetted, phi, -jnp.inf)), 0.0))
+    return phi, info, current, slope, cell_voltage_V(model.grid, phi), peak, cap
+
+
+def _elasticity(model: Model, pressure_Pa, damage, fields: Fields, start):
+    """One Newton step of elasticity at ``pressure_Pa`` from ``start``: the displacement, its tangent in the
+    pressure, the cavity's volume and compliance, and whether the displacement is converged.
+
+    The Li body and the fragments held in place are those of the last step's ``fields``.
+
+    The split energy is piecewise quadratic, so a solve from scratch takes 3-4 Newton steps; within the
+    staggered iteration, which re-solves after every damage update anyway, one step per iteration is
+    enough, and the iteration runs on until the elastic residual too is below
+    ``damage.staggered_tolerance`` (relative to the load).
+    """
+    one_step = dataclasses.replace(model.solver, max_iterations=1)
+
+    def solve(p):
+        problem = elasticity_problem(
+            model.config, model.grid, model.defect, p, damage, fields.damage_floor, fields.displacement_m
+        )
+        u, info = solve_elasticity(problem, one_step, start)
+        return u, (info, problem.cavity_indicator)
+
+    u, du_dp, (info, body) = jax.jvp(solve, (pressure_Pa,), (jnp.ones_like(pressure_Pa),), has_aux=True)
+    volume = model.pit_area_m2 + cavity_opening_m2(model.grid, u, body)
+    compliance = cavity_opening_m2(model.grid, du_dp, body)
+    return u, du_dp, volume, compliance, info
+
+
+class _Trial(eqx.Module):
+    """Outcome of one attempted step."""
+
+    fields: Fields
+    pressure_Pa: Float[Array, ""]
+    li_volume_m2: Float[Array, ""]
+    cavity_volume_m2: Float[Array, ""]
+    crack_tip_depth_m: Float[Array, ""]
+    max_damage: Float[Array, ""]
+    cell_voltage_V: Float[Array, ""]
+    peak_current_density_A_per_m2: Float[Array, ""]
+    current_into_defect_A_per_m: Float[Array, ""]
+    pressure_cap_Pa: Float[Array, ""]
+    staggered_converged: Bool[Array, ""]
+    staggered_iterations: Int[Array, ""]
+    solved: Int[Array, ""]
+    """0 if every solve converged, else the index in :data:`QUANTITIES` of the first that did not."""
+
+
+def _trial_step(model: Model, state: State, dt_s) -> _Trial:
+    config, grid = model.config, model.grid
+    fields, p_old = state.fields, state.pressure_Pa
+    stack = jnp.asarray(config.operating.stack_pressure_Pa, p_old.dtype)
+    phi, potential_info, current, slope, voltage, peak, cap = _potential(model, fields, p_old)
+
+    def li_volume(p):
+        return li_volume_m2(
+            p,
+            previous_volume_m2=state.li_volume_m2,
+            previous_pressure_Pa=p_old,
+            dt_s=dt_s,
+            current_A_per_m=current,
+            current_pressure_slope_A_per_m_Pa=slope,
+            stack_pressure_Pa=stack,
+            creep_coefficient_m2_per_Pa_s=config.operating.creep_outflow_m2_per_Pa_s,
+        )
+
+    damage_problem = lambda history: DamageProblem(
+        grid=grid,
+        history_J_per_m3=history,
+        fracture_energy_J_per_m2=jnp.asarray(config.material.fracture_energy_J_per_m2, p_old.dtype),
+        length_m=jnp.asarray(config.material.phase_field_length_m, p_old.dtype),
+        lower_bound=fields.damage_floor,
+        model=config.damage.model,
+        irreversibility_tolerance=config.damage.irreversibility_tolerance,
+    )
+
+    def iterate(carry):
+        k, u, d, p, history, _, _, failed, acceleration = carry
+        u_p, du_dp, cavity, compliance, elastic_info = _elasticity(model, p, d, fields, u)
+        p_new = balanced_pressure_Pa(
+            p,
+            li_volume_m2=li_volume(p),
+            li_volume_slope_m2_per_Pa=jax.grad(li_volume)(p),
+            cavity_volume_m2=cavity,
+            cavity_compliance_m2_per_Pa=compliance,
+            stack_pressure_Pa=stack,
+        )
+        u_new = u_p + (p_new - p) * du_dp
+        history = jnp.maximum(fields.history_J_per_m3, _tensile_energy_J_per_m3(model, u_new))
+        d_solved, damage_info = solve_damage(damage_problem(history), d, model.solver)
+        change = jnp.maximum(jnp.max(jnp.abs(d_solved - d)), jnp.abs(p_new - p) / jnp.maximum(p_new, stack))
+        d_new = d + config.damage.over_relaxation * (d_solved - d)
+        if acceleration is not None:
+            d_new, acceleration = anderson_step(acceleration, d, d_new)
+        d_new = jnp.clip(d_new, 0.0, jnp.maximum(d_solved, 1.0))
+        failed = jnp.where(failed > 0, failed, jnp.where(jnp.isfinite(elastic_info.relative_residual), 0, 2))
+        failed = jnp.where(failed > 0, failed, jnp.where(damage_info.converged, 0, 3))
+        failed = jnp.where(failed > 0, failed, jnp.where(jnp.isfinite(p_new), 0, 4))
+        return k + 1, u_new, d_new, p_new, history, change, elastic_info.relative_residual, failed, acceleration
+
+    def converged(change, elastic_residual):
+        tolerance = config.damage.staggered_tolerance
+        return (change <= tolerance) & (elastic_residual <= tolerance)
+
+    def keep_iterating(carry):
+        k, _, _, _, _, change, elastic_residual, failed, _ = carry
+        return ~converged(change, elastic_residual) & (k < config.damage.max_staggered_iterations) & (failed == 0)
+
+    failed = jnp.where(potential_info.converged & jnp.all(jnp.isfinite(phi)), 0, 1)
+    start = (
+        jnp.asarray(0),
+        fields.displacement_m,
+        fields.damage,
+        p_old,
+        fields.history_J_per_m3,
+        jnp.asarray(jnp.inf, p_old.dtype),
+        jnp.asarray(jnp.inf, p_old.dtype),
+    )
+    depth = config.damage.anderson_depth
+    acceleration = anderson_start(fields.damage, depth) if depth else None
+    iterations, u, d, p, history, change, elastic_residual, failed, _ = lax.while_loop(
+        keep_iterating, iterate, start + (failed, acceleration)
+    )
+    body = li_body(config, grid, model.defect, d, fields.damage_floor).node_indicator
+    damage_floor = jnp.maximum(fields.damage_floor, d)
+    failed = jnp.where(failed > 0, failed, jnp.where(jnp.all(jnp.isfinite(u)), 0, 2))
+    failed = jnp.where(failed > 0, failed, jnp.where(jnp.all(jnp.isfinite(d)), 0, 3))
+    return _Trial(
+        fields=Fields(
+            potential_V=phi,
+            displacement_m=u,
+            damage=d,
+            damage_floor=damage_floor,
+            history_J_per_m3=history,
+        ),
+        pressure_Pa=p,
+        li_volume_m2=li_volume(p),
+        cavity_volume_m2=model.pit_area_m2 + cavity_opening_m2(grid, u, body),
+        crack_tip_depth_m=crack_tip_depth_m(grid, model.defect.node_indicator, damage_floor),
+        max_damage=max_damage(d, model.outside_pit),
+        cell_voltage_V=voltage,
+        peak_current_density_A_per_m2=peak,
+        current_into_defect_A_per_m=current + slope * (p - p_old),
+        pressure_cap_Pa=cap,
+        staggered_converged=converged(change, elastic_residual),
+        staggered_iterations=iterations,
+        solved=failed,
+    )
+
+
+def crossing_time(t0, dt, before, after, level):
+    """Time at which a quantity going from ``before`` to ``after`` over the step reaches ``level``."""
+    fraction = jnp.clip((level - before) / jnp.where(after > before, after - before, 1.0), 0.0, 1.0)
+    return t0 + fraction * dt, fraction
+
+
+def _advance_one(model: Model, state: State) -> State:
+    """Attempt one step; commit it, or retry with a smaller step, or stop the run."""
+    config, h = model.config, model.grid.cell_size_m
+    t_end = config.time.t_end_s
+    dt = jnp.minimum(state.dt_s, t_end - state.time_s)
+    trial = _trial_step(model, state, dt)
+
+    pressure_scale = jnp.maximum(state.pressure_Pa, config.operating.stack_pressure_Pa)
+    pressure_change = jnp.abs(trial.pressure_Pa - state.pressure_Pa) / pressure_scale
+    advance_cells = (trial.crack_tip_depth_m - state.crack_tip_depth_m) / h
+    too_far = (advance_cells > config.time.max_crack_advance_cells) | (
+        pressure_change > 2.0 * config.time.max_pressure_change
+    )
+    at_floor = dt <= config.time.dt_min_s * (1.0 + 1e-9)
+    solved = trial.solved == 0
+    # A crack that runs away (unstable growth) runs as far whatever the step: after a retry the step is
+    # taken as it is (a staggered iteration still short of its tolerance is counted, and continues into
+    # the next step), and so are the following steps until one is clean, each a quarter of the last:
+    # retrying them would only repeat the same jump's iterations, and the jump takes no time.
+    clean = ~too_far & trial.staggered_converged
+    accept = solved & (clean | at_floor | (state.retries >= MAX_RETRIES))
+    diverged = ~solved & at_floor
+
+    growth = jnp.minimum(
+        config.time.max_pressure_change / jnp.maximum(pressure_change, 1e-12),
+        config.time.max_crack_advance_cells / jnp.maximum(advance_cells, 1e-12),
+    )
+    # Grow the step only after a staggered iteration that converged in at most half its allowed
+    # iterations: a step that needed more would likely not converge at twice the size, and the retry
+    # would cost more than the step saved.
+    converged_easily = trial.staggered_iterations <= config.damage.max_staggered_iterations // 2
+    largest_growth = jnp.where(converged_easily, 2.0, 1.0)
+    next_dt = jnp.where(accept & clean, dt * jnp.clip(0.8 * growth, 0.5, largest_growth), 0.25 * dt)
+    next_dt = jnp.clip(next_dt, config.time.dt_min_s, config.time.dt_max_s)
+
+    time = state.time_s + dt
+    failure_depth = config.domain.thickness_m - config.domain.short_circuit_margin_m
+    fails = trial.crack_tip_depth_m >= failure_depth
+    failure_time, _ = crossing_time(state.time_s, dt, state.crack_tip_depth_m, trial.crack_tip_depth_m, failure_depth)
+    initiates = jnp.isnan(state.initiation_time_s) & (trial.max_damage >= INITIATED)
+    initiation_time, fraction = crossing_time(state.time_s, dt, state.max_damage, trial.max_damage, INITIATED)
+    initiation_pressure = state.pressure_Pa + fraction * (trial.pressure_Pa - state.pressure_Pa)
+    step = state.step + 1
+    status = jnp.where(
+        fails,
+        FAILED,
+        jnp.where(
+            time >= t_end * (1.0 - 1e-12), SURVIVED, jnp.where(step >= config.time.max_steps, INCOMPLETE, RUNNING)
+        ),
+    )
+    row = jnp.stack(
+        [
+            time,
+            dt,
+            trial.pressure_Pa,
+            trial.li_volume_m2,
+            trial.cavity_volume_m2,
+            trial.crack_tip_depth_m,
+            trial.max_damage,
+            trial.cell_voltage_V,
+            trial.peak_current_density_A_per_m2,
+            trial.current_into_defect_A_per_m,
+            trial.pressure_cap_Pa,
+        ]
+    ).astype(state.history.dtype)
+    committed = State(
+        time_s=time,
+        dt_s=next_dt,
+        step=step,
+        trials=state.trials + 1,
+        retries=jnp.where(clean, 0, state.retries),
+        fields=trial.fields,
+        pressure_Pa=trial.pressure_Pa,
+        li_volume_m2=trial.li_volume_m2,
+        cavity_volume_m2=trial.cavity_volume_m2,
+        crack_tip_depth_m=trial.crack_tip_depth_m,
+        max_damage=trial.max_damage,
+        max_pressure_Pa=jnp.maximum(state.max_pressure_Pa, trial.pressure_Pa),
+        failure_time_s=jnp.where(fails, failure_time, state.failure_time_s),
+        initiation_time_s=jnp.where(initiates, initiation_time, state.initiation_time_s),
+        initiation_pressure_Pa=jnp.where(initiates, initiation_pressure, state.initiation_pressure_Pa),
+        unconverged_steps=state.unconverged_steps + jnp.where(trial.staggered_converged, 0, 1),
+        staggered_iterations=state.staggered_iterations + trial.staggered_iterations,
+        status=status,
+        diverged_quantity=state.diverged_quantity,
+        history=lax.dynamic_update_index_in_dim(state.history, row, state.step, axis=0),
+    )
+    retried = eqx.tree_at(
+        lambda s: (s.dt_s, s.trials, s.retries, s.staggered_iterations, s.status, s.diverged_quantity),
+        state,
+        (
+            next_dt,
+            state.trials + 1,
+            state.retries + 1,
+            state.staggered_iterations + trial.staggered_iterations,
+            jnp.where(diverged, DIVERGED, RUNNING),
+            jnp.where(diverged, trial.solved, 0),
+        ),
+    )
+    return jax.tree.map(lambda a, b: jnp.where(accept, a, b), committed, retried)
+
+
+def _split(config: Config, fields: Tree) -> Tree:
+    """Grid fields split along x over ``solver.domain_devices`` devices (:mod:`ecmjax.solver.parallel.decomposition`).
+
+    XLA then partitions every solve over the devices. On one device the fields are returned as they
+    are, so that the single-device program is unchanged.
+    """
+    devices = config.solver.domain_devices
+    if devices == 1:
+        return fields
+    check_devices(config)
+    return split_along_x(fields, domain_mesh(devices), spatial_dims=3 if config.domain.dimension == "3d" else 2)
+
+
+def advance(model: Model, state: State, steps) -> State:
+    """Take up to ``steps`` more accepted steps, stopping early when the run ends (traceable)."""
+    config = model.config
+    model = eqx.tree_at(lambda m: (m.defect, m.outside_pit), model, _split(config, (model.defect, model.outside_pit)))
+    split_state = lambda s: eqx.tree_at(lambda s: s.fields, s, _split(config, s.fields))
+    target = state.step + steps
+    keep_going = lambda s: (s.status == RUNNING) & (s.step < target)
+    return lax.while_loop(keep_going, lambda s: split_state(_advance_one(model, s)), split_state(state))
+
+
+def initial_state(model: Model) -> State:
+    """The cell at ``t = 0``: intact and unstrained, its pit ``fill_fraction`` full of Li (by undeformed area).
+
+    No field is solved here: the first step solves them all, so the whole run compiles once.
+    """
+    config, grid = model.config, model.grid
+    dtype = model.defect.node_indicator.dtype
+    pressure = jnp.asarray(config.operating.li_pressure_Pa, dtype)
+    damage = jnp.zeros(grid.node_shape, dtype)
+    problem = potential_problem(config, grid, model.defect, pressure, damage)
+    eta = symmetric_overpotential_V(
+        config.operating.current_density_A_per_m2,
+        config.kinetics.exchange_current_A_per_m2,
+        config.operating.temperature_K,
+    )
+    nan, zero = jnp.asarray(jnp.nan, dtype), jnp.asarray(0.0, dtype)
+    return State(
+        time_s=zero,
+        dt_s=jnp.asarray(config.time.dt_initial_s, dtype),
+        step=jnp.asarray(0),
+        trials=jnp.asarray(0),
+        retries=jnp.asarray(0),
+        fields=_split(
+            config,
+            Fields(
+                potential_V=flat_cell_potential_V(problem, eta).astype(dtype),
+                displacement_m=jnp.zeros((len(grid.shape),) + grid.node_shape, dtype),
+                damage=damage,
+                damage_floor=damage,
+                history_J_per_m3=jnp.zeros(grid.shape, dtype),
+            ),
+        ),
+        pressure_Pa=pressure,
+        li_volume_m2=config.geometry.fill_fraction * model.pit_area_m2,
+        cavity_volume_m2=model.pit_area_m2,
+        crack_tip_depth_m=crack_tip_depth_m(grid, model.defect.node_indicator, damage),
+        max_damage=zero,
+        max_pressure_Pa=pressure,
+        failure_time_s=nan,
+        initiation_time_s=nan,
+        initiation_pressure_Pa=nan,
+        unconverged_steps=jnp.asarray(0),
+        staggered_iterations=jnp.asarray(0),
+        status=jnp.asarray(RUNNING),
+        diverged_quantity=jnp.asarray(0),
+        history=jnp.full((config.time.max_steps, len(HISTORY_COLUMNS)), jnp.nan, dtype),
+    )
+
+
+_start = eqx.filter_jit(lambda config: (lambda model: (model, initial_state(model)))(build_model(config)))
+_advance = eqx.filter_jit(advance)
+
+
+def state_shape(config: Config) -> State:
+    """The shapes and dtypes of a run's :class:`State` (nothing is computed): the template of a checkpoint."""
+    return eqx.filter_eval_shape(_start, config)[1]
+
+
+def _cast_like(template: State, state: State) -> State:
+    """``state`` (e.g. NumPy arrays from a checkpoint) typed and placed as ``template``.
+
+    The chunk compiled for a fresh run then serves it: a state differing in weak type, sharding or
+    commitment to a device would compile the loop again.
+    """
+    put = lambda t, x: lax.full_like(t, x) if t.ndim == 0 else jax.device_put(x, t.sharding if t.committed else None)
+    return jax.tree.map(put, template, state)
+
+
+def run(
+    config: Config,
+    *,
+    start: State | None = None,
+    chunk_steps: int = 10,
+    on_chunk: Callable[[Model, State], None] | None = None,
+    stop_when: Callable[[State], bool] | None = None,
+) -> tuple[Model, State]:
+    """Run the configuration to failure, ``t_end`` or divergence; returns the model and the final state.
+
+    ``start``: resume from this state (of a run of the same configuration, say from a checkpoint) rather
+    than from ``t = 0``; the steps taken from it are those an uninterrupted run takes, bit for bit. The
+    loop runs jitted, ``chunk_steps`` accepted steps at a time; ``on_chunk(model, state)`` is called after
+    the starting state and after every chunk (progress bars, snapshots, checkpoints). ``stop_when(state)``,
+    checked after every chunk, ends the run early (still ``running``), e.g. once an event of interest is
+    passed.
+    """
+    model, state = _start(config)
+    if start is not None:
+        state = _cast_like(state, start)
+    if on_chunk is not None:
+        on_chunk(model, state)
+    steps = jnp.asarray(chunk_steps)
+    while int(state.status) == RUNNING and (stop_when is None or not stop_when(state)):
+        state = _advance(model, state, steps)
+        if on_chunk is not None:
+            on_chunk(model, state)
+    return model, state

@@ -1,0 +1,69 @@
+"""The crack tip that decides failure (ecmjax/measures.py): only a localised crack joined to the pit counts.
+
+Synthetic fields on a small grid with the answers worked out by hand (linear interpolation between
+nodes), so each case pins one rule of the measure.
+"""
+
+import jax.numpy as jnp
+import pytest
+
+from ecmjax.model.measures import crack_tip_depth_m, damage_extents
+from ecmjax.solver.grid import Grid
+
+H_M = 0.1e-6
+GRID = Grid((8, 40), H_M)
+X, Y = GRID.node_coordinates_m()
+PIT_DEPTH_M = 1.0e-6
+PIT = jnp.where((X <= 0.3e-6 + 1e-12) & (Y <= PIT_DEPTH_M + 1e-12), 1.0, 0.0)
+"""A sharp rectangular pit, 1 um deep: its indicator falls from 1 to 0 between y = 1.0 and 1.1 um."""
+
+
+def column_crack(tip_m, below=0.5):
+    """``d = 1`` on the mirror column down to ``tip_m`` (a node), ``below`` at the next node, 0 deeper."""
+    on_axis = X < 1e-12
+    return jnp.where(on_axis & (Y <= tip_m + 1e-12), 1.0, jnp.where(on_axis & (Y <= tip_m + H_M + 1e-12), below, 0.0))
+
+
+def test_pit_alone_is_its_own_tip():
+    # chi falls 1 -> 0 over one cell below 1.0 um: it crosses 0.9 a tenth of a cell down.
+    tip = crack_tip_depth_m(GRID, PIT, jnp.zeros_like(PIT))
+    assert float(tip) == pytest.approx(PIT_DEPTH_M + 0.1 * H_M, rel=1e-12)
+
+
+def test_localised_crack_tip_is_interpolated_at_09():
+    # d falls 1 -> 0.5 between 3.0 and 3.1 um: it crosses 0.9 at a fifth of the cell.
+    tip = crack_tip_depth_m(GRID, PIT, column_crack(3.0e-6))
+    assert float(tip) == pytest.approx(3.0e-6 + 0.2 * H_M, rel=1e-12)
+
+
+def test_diffuse_damage_is_no_crack():
+    # A band of d = 0.8 reaching the far side has not localised: the pit stays the tip (max(chi, d)
+    # falls 1 -> 0.8 below it, through 0.9 half a cell down).
+    diffuse = jnp.where(Y > PIT_DEPTH_M, 0.8, 0.0)
+    tip = crack_tip_depth_m(GRID, PIT, diffuse)
+    assert float(tip) == pytest.approx(PIT_DEPTH_M + 0.5 * H_M, rel=1e-12)
+    # ... though it counts as damage for the extents (d >= 0.5).
+    assert float(damage_extents(GRID, diffuse, PIT < 0.5).depth_extent_m) > 2e-6
+
+
+def test_crack_not_joined_to_the_pit_does_not_count():
+    # A broken patch deep in the electrolyte, separated from the pit by intact material.
+    patch = jnp.where((X < 1e-12) & (Y >= 2.5e-6) & (Y <= 3.5e-6 + 1e-12), 1.0, 0.0)
+    tip = crack_tip_depth_m(GRID, PIT, patch)
+    assert float(tip) == pytest.approx(PIT_DEPTH_M + 0.1 * H_M, rel=1e-12)
+    # Joined by a localised ligament, the same patch is the tip.
+    joined = jnp.maximum(patch, column_crack(3.5e-6, below=0.0))
+    assert float(crack_tip_depth_m(GRID, PIT, joined)) == pytest.approx(3.5e-6 + 0.1 * H_M, rel=1e-12)
+
+
+def test_tip_moves_continuously_with_the_damage_below_it():
+    # As the next node's damage rises towards 0.9 the tip slides to it (no jump of a cell).
+    tips = [float(crack_tip_depth_m(GRID, PIT, column_crack(3.0e-6, below=b))) for b in (0.5, 0.8, 0.89)]
+    assert tips[0] < tips[1] < tips[2] < 3.0e-6 + H_M
+    assert tips[2] == pytest.approx(3.0e-6 + (0.1 / 0.11) * H_M, rel=1e-12)
+
+
+def test_crack_through_to_the_far_side_is_at_the_far_side():
+    # Connected d = 1 from the pit to the last node: no node below it to fall through 0.9.
+    through = jnp.where(X < 1e-12, 1.0, 0.0)
+    assert float(crack_tip_depth_m(GRID, PIT, through)) == pytest.approx(float(Y[0, -1]), rel=1e-12)
