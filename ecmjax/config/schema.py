@@ -139,11 +139,17 @@ class GeometryConfig(eqx.Module):
     """
 
     shape: str = _choice("semi-ellipse", ("semi-ellipse", "triangle", "rectangle"))
+    """Section of the defect: a semi-ellipse (revolved: a semi-spheroid), a triangle (cone, pyramid), a rectangle."""
     base: str = _choice("round", ("round", "square"))
+    """Footprint of a 3D pit: the section revolved (``round``) or squared (``square``, 3D only)."""
     depth_m: float = _number(1.0e-6, gt=0.0)
+    """Defect depth ``a``; less than ``domain.thickness_m``, and at least 8 cells."""
     aspect_ratio: float = _number(1.0, gt=0.0)
+    """``a / b``, with ``b`` the half-width (1: a semicircle); the pit must fit in half of ``domain.width_m``."""
     fill_fraction: float = _number(1.0, gt=0.0, le=1.0)
+    """Initial Li fill of the pit, as a fraction of its undeformed volume."""
     tip_radius_m: float = _number(0.0, ge=0.0)
+    """Corner rounding of the rectangle; less than the depth and the half-width."""
 
     @property
     def half_width_m(self) -> float:
@@ -163,11 +169,17 @@ class DomainConfig(eqx.Module):
     """
 
     dimension: str = _choice("plane-strain", ("plane-strain", "axisymmetric", "3d"))
+    """A plane section, a body of revolution about ``x = 0``, or the quarter ``x, y >= 0`` of a square slab."""
     width_m: float = _number(6.4e-6, gt=0.0)
+    """Lateral period ``W`` of the defects; more than twice the half-width."""
     thickness_m: float = _number(6.4e-6, gt=0.0)
+    """Electrolyte thickness ``L``; more than the depth."""
     lateral_bc: str = _choice("mirror", ("mirror", "periodic"))
+    """``mirror``: simulate ``0 <= x <= W/2``; ``periodic``: ``-W/2 <= x < W/2`` (plane strain only)."""
     far_side_bc: str = _choice("traction-free", ("traction-free", "fixed"))
+    """Counter-electrode side: a free platen (``traction-free``) or clamped (``fixed``)."""
     short_circuit_margin_m: float = _number(0.5e-6, ge=0.0)
+    """The cell fails when the crack's tip is this close to the far side; less than ``L - a``."""
 
 
 class GridConfig(eqx.Module):
@@ -175,32 +187,45 @@ class GridConfig(eqx.Module):
     cells along both ``x`` and ``y``, and ``ny`` along the depth ``z``)."""
 
     nx: int = _integer(32, ge=1)
+    """Cells across the simulated width (3D: along ``x`` and ``y``)."""
     ny: int = _integer(64, ge=1)
+    """Cells across the thickness (3D: along the depth ``z``); the cells must be square, of size at most ``l / 2``."""
     interface_width_cells: float = _number(1.0, ge=0.5, le=4.0)
+    """Width of the diffuse defect boundary, in cells."""
 
 
 class MaterialConfig(eqx.Module):
     """Electrolyte properties, defaulting from the named set; both fracture measures are kept."""
 
     name: str = _choice(lpscl.name, tuple(MATERIALS))
+    """Named parameter set (:mod:`ecmjax.physics.materials`) from which the other material keys default."""
     youngs_modulus_Pa: float = _number(lpscl.youngs_modulus_Pa, gt=0.0)
+    """Young's modulus ``E``."""
     poisson_ratio: float = _number(lpscl.poisson_ratio, gt=-1.0, lt=0.5)
+    """Poisson's ratio ``nu``."""
     fracture_toughness_Pa_sqrt_m: float = _number(lpscl.fracture_toughness_Pa_sqrt_m, gt=0.0)
+    """``K_IC``; give this or the fracture energy, not both."""
     fracture_energy_J_per_m2: float = _number(lpscl.fracture_energy_J_per_m2, gt=0.0)
+    """``Gc = K_IC^2 (1 - nu^2) / E`` (plane-strain Irwin); derived from the toughness unless given."""
     phase_field_length_m: float = _number(lpscl.phase_field_length_m, gt=0.0)
+    """Phase-field length ``l``; at least twice the cell size."""
     ionic_conductivity_S_per_m: float = _number(lpscl.ionic_conductivity_S_per_m, gt=0.0)
+    """Ionic conductivity ``kappa``."""
 
 
 class KineticsConfig(eqx.Module):
     """Butler-Volmer kinetics at every Li/electrolyte interface.
 
     The default ``i0 = 5 A/m^2`` (a charge-transfer resistance RT/(F i0) of about 51 Ohm cm^2) is a
-    resistive Li/argyrodite interface; a clean garnet interface is ~50 A/m^2 (MODEL.md section 4).
+    resistive Li/argyrodite interface; a clean garnet interface is ~50 A/m^2 (docs/model.md section 4).
     """
 
     exchange_current_A_per_m2: float = _number(5.0, gt=0.0)
+    """Butler-Volmer exchange current density ``i0``."""
     alpha_a: float = _number(0.5, gt=0.0, le=1.0)
+    """Anodic transfer coefficient."""
     alpha_c: float = _number(0.5, gt=0.0, le=1.0)
+    """Cathodic transfer coefficient."""
 
 
 class OperatingConfig(eqx.Module):
@@ -208,14 +233,19 @@ class OperatingConfig(eqx.Module):
 
     The built-in default case (sulfide, 2 mA/cm^2 through a resistive interface) has a driving
     overpotential of ~45 mV, a Monroe-Newman cap of ~0.33 GPa, above the ~0.13-0.3 GPa that cracks
-    Li6PS5Cl from a 1 um pit: it fails (MODEL.md section 3b).
+    Li6PS5Cl from a 1 um pit: it fails (docs/model.md section 3b).
     """
 
     current_density_A_per_m2: float = _number(20.0, ge=0.0)
+    """Applied plating current density ``j_app`` (20 A/m^2 = 2 mA/cm^2)."""
     stack_pressure_Pa: float = _number(5.0e6, ge=0.0)
+    """Stack pressure on the anode."""
     temperature_K: float = _number(298.15, gt=0.0)
+    """Temperature."""
     li_pressure_Pa: float = _number(5.0e6, ge=0.0)
+    """Initial Li pressure in the pit."""
     creep_outflow_m2_per_Pa_s: float = _number(0.0, ge=0.0)
+    """Creep back-flow ``Q_out = k <p - p_stack>+`` of Li to the anode (0: confined; m^3/(Pa s) when axisymmetric)."""
 
 
 class DamageConfig(eqx.Module):
@@ -231,8 +261,11 @@ class DamageConfig(eqx.Module):
     """
 
     model: str = _choice("AT2", ("AT2", "AT1"))
+    """Phase-field model."""
     residual_stiffness: float = _number(1e-6, gt=0.0, lt=1.0)
+    """``k_res`` in ``g(d) = (1 - d)^2 + k_res``, which degrades the stiffness and the ionic conductivity."""
     join_threshold: float = _number(0.1, gt=0.0, lt=1.0)
+    """Damage at which electrolyte connected to the Li body joins it."""
     fragment_stiffness_ratio: float = _number(0.01, ge=0.0, lt=1.0)
     """Cells whose stiffness (``g(d)`` times the pit's void ratio) was below this fraction of the
     electrolyte's at the last step no longer hold electrolyte: a piece that such cells alone join to the
@@ -240,35 +273,55 @@ class DamageConfig(eqx.Module):
     Without it the fragment's rigid-body motions stall the elastic solve (docs/model.md, "Detached
     fragments")."""
     irreversibility_tolerance: float = _number(0.01, gt=0.0, lt=1.0)
+    """``TOL_ir`` of the Gerasimov-De Lorenzis irreversibility penalty."""
     staggered_tolerance: float = _number(1e-2, gt=0.0, lt=1.0)
+    """A step's staggered iteration stops when damage, relative pressure and relative elastic residual are below it."""
     max_staggered_iterations: int = _integer(30, ge=1)
+    """Staggered iteration cap per step."""
     over_relaxation: float = _number(1.0, ge=1.0, lt=2.0)
+    """Over-relaxation ``w`` of the damage update between staggered iterations (1: plain alternate minimisation)."""
     anderson_depth: int = _integer(5, ge=0)
+    """Anderson acceleration of the staggered damage over this many past iterates (0: none)."""
 
 
 class TimeConfig(eqx.Module):
     """Simulated time span and the adaptive step's limits."""
 
     t_end_s: float = _number(3600.0, gt=0.0)
+    """End of the simulated time: a cell that has not failed by then survived."""
     dt_initial_s: float = _number(1e-3, gt=0.0)
+    """First time step; between ``dt_min_s`` and ``dt_max_s``."""
     dt_min_s: float = _number(1e-6, gt=0.0)
+    """Smallest time step: a solve that fails at it stops the run as diverged."""
     dt_max_s: float = _number(60.0, gt=0.0)
+    """Largest time step."""
     max_steps: int = _integer(2000, ge=1)
+    """Step cap (the history table's length)."""
     max_pressure_change: float = _number(0.1, gt=0.0, le=1.0)
+    """Target relative pressure change per step (steps changing it by twice this are retried)."""
     max_crack_advance_cells: float = _number(4.0, gt=0.0)
+    """Largest crack advance per step, in cells (longer steps are retried)."""
 
 
 class SolverConfig(eqx.Module):
     """Numerical settings: precision, tolerances, iteration caps, void ersatz, devices the grid is split over."""
 
     dtype: str = _choice("float64", ("float64", "float32"))
+    """Working precision; ``float32`` needs ``rtol >= 1e-4``."""
     rtol: float = _number(1e-8, gt=0.0, lt=1.0)
+    """Newton tolerance on the residual, relative to the load."""
     max_newton_iterations: int = _integer(30, ge=1)
+    """Newton iteration cap per solve."""
     max_krylov_iterations: int = _integer(20000, ge=1)
+    """CG iteration cap per linear solve."""
     void_stiffness_ratio: float = _number(1e-6, gt=0.0, lt=1.0)
+    """Stiffness of the ersatz material in the pit, relative to the electrolyte's."""
     void_conductivity_ratio: float = _number(1e-4, gt=0.0, lt=1.0)
+    """Ionic conductivity in the pit, relative to the electrolyte's."""
     preconditioner: str = _choice("multigrid", ("multigrid", "jacobi"))
+    """CG preconditioner: one geometric-multigrid V-cycle, or the diagonal (Jacobi)."""
     domain_devices: int = _integer(1, ge=1)
+    """Split the grid along ``x`` over this many devices (at most those JAX sees)."""
 
 
 class Config(eqx.Module):
