@@ -12,17 +12,31 @@ Importing ecmjax never changes JAX's global configuration; float64 is switched o
 
 __version__ = "0.1.0"
 
-__all__ = ["default_config", "load_config", "simulate"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Interrupted",
+    "Result",
+    "default_config",
+    "load_config",
+    "simulate",
+    "with_parameters",
+]
+"""The user's API, imported on first use: ``import ecmjax`` stays cheap, and so does importing a subpackage
+such as :mod:`ecmjax.physics` (Python runs this file first)."""
+
+_CONFIG = ("Config", "ConfigError", "load_config", "with_parameters")
 
 
 def __getattr__(name: str):
-    """``ecmjax.load_config``, ``ecmjax.default_config`` and ``ecmjax.simulate``, imported on first use."""
-    if name == "load_config":
-        from ecmjax.config import load_config
+    if name in _CONFIG:
+        import ecmjax.config as module
+    elif name in __all__:
+        import ecmjax.api as module
+    else:
+        raise AttributeError(f"module 'ecmjax' has no attribute {name!r}")
+    return getattr(module, name)
 
-        return load_config
-    if name in ("default_config", "simulate"):
-        from ecmjax import api
 
-        return getattr(api, name)
-    raise AttributeError(f"module 'ecmjax' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -25,6 +25,7 @@ from jaxtyping import Float, Int
 from ecmjax.config import Config, ConfigError, load_config
 from ecmjax.model.measures import damage_extents
 from ecmjax.model.problems import elasticity_problem, li_body, potential_problem
+from ecmjax.model.records import finite_or_none
 from ecmjax.model.simulation import (
     DIVERGED,
     HISTORY_COLUMNS,
@@ -72,11 +73,6 @@ class Result(eqx.Module):
     history: dict[str, np.ndarray]
     fields: dict[str, np.ndarray]
     snapshots: list[dict[str, Any]]
-
-
-def _number(value: Any) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def _final_fields(model: Model, state: State) -> dict[str, np.ndarray]:
@@ -133,16 +129,16 @@ def summarise(model: Model, state: State, wall_time_s: float, snapshots: list[di
     failed = status == "failed"
     summary = {
         "status": status,
-        "failure_time_s": _number(state.failure_time_s) if failed else None,
-        "initiation_time_s": _number(state.initiation_time_s),
-        "initiation_pressure_Pa": _number(state.initiation_pressure_Pa),
-        "max_pressure_Pa": _number(state.max_pressure_Pa),
-        "pressure_cap_Pa": _number(rows[-1, HISTORY_COLUMNS.index("pressure_cap_Pa")]) if len(rows) else None,
+        "failure_time_s": finite_or_none(state.failure_time_s) if failed else None,
+        "initiation_time_s": finite_or_none(state.initiation_time_s),
+        "initiation_pressure_Pa": finite_or_none(state.initiation_pressure_Pa),
+        "max_pressure_Pa": finite_or_none(state.max_pressure_Pa),
+        "pressure_cap_Pa": finite_or_none(rows[-1, HISTORY_COLUMNS.index("pressure_cap_Pa")]) if len(rows) else None,
         "final_time_s": float(state.time_s),
         "crack_tip_depth_m": float(state.crack_tip_depth_m),
         "damage_depth_extent_m": float(extents.depth_extent_m),
         "damage_lateral_extent_m": float(extents.lateral_extent_m),
-        "damage_mean_depth_m": _number(extents.mean_depth_m) if float(extents.depth_extent_m) > 0 else None,
+        "damage_mean_depth_m": finite_or_none(extents.mean_depth_m) if float(extents.depth_extent_m) > 0 else None,
         "n_steps": int(state.step),
         "n_trials": int(state.trials),
         "unconverged_staggered_steps": int(state.unconverged_steps),
@@ -246,7 +242,8 @@ def simulate(
     """Run ``config`` to failure, survival to ``time.t_end_s``, or divergence.
 
     Args:
-        config: from :func:`ecmjax.load_config` or :func:`default_config` (``Config.replace`` to vary it).
+        config: from :func:`ecmjax.load_config` or :func:`default_config` (vary its float keys by name with
+            :func:`ecmjax.config.with_parameters`).
         progress: show a progress bar in simulated time on stderr (after 2 s of wall time).
         snapshot_every: keep the damage and Li body every this many steps (0: none).
         on_chunk: called with the model and the state after every chunk of steps.

@@ -1,0 +1,14 @@
+"""The coupled model of a cell: from a configuration to discretised problems, and their evolution in time.
+
+- :mod:`.problems`: the grid, the defect, the Li body and the field problems of a configuration.
+- :mod:`.simulation`: the coupled time loop (:func:`~ecmjax.model.simulation.run`).
+- :mod:`.measures`: scalar measures of the fields (crack depth, damage extents).
+- :mod:`.sweep`: batched runs over many configurations.
+- :mod:`.critical_pressure`: the analytic critical-pressure report of a configuration.
+- :mod:`.records`: results as plain numbers, ``None`` where undefined.
+
+The package imports none of its modules: import the one you need (the user's entry point is
+:func:`ecmjax.simulate`).
+"""
+
+__all__ = ["critical_pressure", "measures", "problems", "records", "simulation", "sweep"]

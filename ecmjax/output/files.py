@@ -3,7 +3,8 @@
 Every writer puts its bytes in a temporary file beside the target and :func:`os.replace`\\ s it into
 place, so a reader (or a run killed half-way) sees either the old file or the complete new one, never a
 torn one. JSON is strict: NumPy and JAX scalars and arrays become Python numbers and lists, and a NaN or
-infinity raises instead of being written.
+infinity raises instead of being written, unless converted to ``None`` on purpose by
+:func:`~ecmjax.model.records.finite_or_none`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+
+from ecmjax.model.records import finite_or_none  # the writers' one exception to strict JSON, re-exported
 
 __all__ = ["finite_or_none", "save_figure", "to_jsonable", "write_csv", "write_json", "write_npz", "write_text"]
 
@@ -45,16 +48,6 @@ def _atomic(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-
-
-def finite_or_none(array: Any) -> Any:
-    """An array as nested lists for JSON, with ``None`` (``null``) for every non-finite entry.
-
-    For numbers that may legitimately be infinite or undefined (a predicted survival, an unbounded
-    standard error), which :func:`to_jsonable` refuses.
-    """
-    values = np.asarray(array, float)
-    return np.where(np.isfinite(values), values, None).tolist()
 
 
 def to_jsonable(obj: Any, *, where: str = "") -> Any:

@@ -1,9 +1,10 @@
-"""Pictures of a solved state: electrolyte potential with ionic current, hoop and von Mises stress.
+"""Pictures of a run (damage over the hoop stress, history, damage animation), a sweep and a fit.
 
 Figures are built on :class:`matplotlib.figure.Figure` with an Agg canvas, never through ``pyplot``, so
 plotting neither needs a display nor changes matplotlib's global backend for anyone else in the process.
 With a mirror lateral boundary the simulated half ``x >= 0`` is reflected about ``x = 0`` so the whole pit
-is drawn. Each picture zooms onto the pit: the region within :data:`ZOOM_DEPTHS` defect depths of it.
+is drawn. The pictures of fields span the electrolyte's whole thickness and, sideways, the region within
+:data:`ZOOM_DEPTHS` defect depths of the pit.
 """
 
 from __future__ import annotations
@@ -13,17 +14,17 @@ from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import Normalize, TwoSlopeNorm
+from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from ecmjax.config import Config
 from ecmjax.model.measures import LOCALISED
 from ecmjax.output.files import save_figure
 
-__all__ = ["ZOOM_DEPTHS", "plot_fit", "plot_initial_state", "plot_run", "plot_sweep"]
+__all__ = ["ZOOM_DEPTHS", "plot_fit", "plot_run", "plot_sweep"]
 
 ZOOM_DEPTHS = 4.0
-"""The view extends this many defect depths beyond the pit, sideways and into the electrolyte."""
+"""The view extends this many defect depths beyond the pit, sideways."""
 
 _UM = 1e6  # m -> µm
 _PIT_FACE = "0.82"  # grey behind masked pit cells
@@ -31,13 +32,12 @@ _OUTLINE = dict(colors="k", linewidths=1.2)
 
 
 class _View:
-    """The state's fields as NumPy arrays on the pictured region (mirrored if needed, then cropped).
+    """Fields on ``grid`` as NumPy arrays on the pictured region (mirrored if needed, then cropped).
 
     A 3D field is pictured on its mirror plane ``y = 0``: the nodes there, and the first layer of cells
     (centred at ``y = h/2``)."""
 
-    def __init__(self, state: Any, config: Config, whole_depth: bool = False) -> None:
-        grid = state.grid
+    def __init__(self, grid: Any, config: Config) -> None:
         h = float(grid.cell_size_m)
         self.three_d = len(grid.shape) == 3
         section = (lambda field: np.asarray(field)[:, 0]) if self.three_d else np.asarray
@@ -67,20 +67,16 @@ class _View:
         else:
             x = node_x
 
-        # Region: the pit [-b, b] x [0, a] grown by ZOOM_DEPTHS * a, within the domain.
+        # Region: the pit [-b, b] grown sideways by ZOOM_DEPTHS * a, within the domain; the whole depth.
         depth, half_width = config.geometry.depth_m, config.geometry.half_width_m
         x_half = min(half_width + ZOOM_DEPTHS * depth, float(np.max(np.abs(x))))
-        y_top = float(node_y[-1]) if whole_depth else min((1.0 + ZOOM_DEPTHS) * depth, float(node_y[-1]))
         keep_x = np.flatnonzero(np.abs(x) <= x_half + 1e-9 * h)
-        keep_y = np.flatnonzero(node_y <= y_top + 1e-9 * h)
         ix = slice(keep_x[0], keep_x[-1] + 1)
-        iy = slice(keep_y[0], keep_y[-1] + 1)
-        cx, cy = slice(ix.start, ix.stop - 1), slice(iy.start, iy.stop - 1)  # cells between kept nodes
+        cx = slice(ix.start, ix.stop - 1)  # cells between kept nodes
 
-        self.x_um, self.y_um = x[ix] * _UM, node_y[iy] * _UM
-        self.nodes = lambda field, odd=False: nodes(field, odd)[ix, iy]
-        self.cells = lambda field: cells(field)[cx, cy]
-        self.h_m = h
+        self.x_um, self.y_um = x[ix] * _UM, node_y * _UM
+        self.nodes = lambda field, odd=False: nodes(field, odd)[ix]
+        self.cells = lambda field: cells(field)[cx]
         body = "slab"
         if self.axisymmetric:
             body = "cylinder (axisymmetric section)"
@@ -88,7 +84,7 @@ class _View:
             body = "3D slab (section y = 0)"
         width_um, thickness_um = float(config.domain.width_m) * _UM, float(config.domain.thickness_m) * _UM
         slab = f"{width_um:.3g} \u00d7 {thickness_um:.3g} \u00b5m {body}"
-        whole = keep_x.size == x.size and keep_y.size == node_y.size
+        whole = keep_x.size == x.size
         zoom = f"region within {ZOOM_DEPTHS:g} defect depths of the pit of the {slab}"
         self.title_zoom = f"view: the whole {slab}" if whole else f"view: {zoom}"
 
@@ -120,118 +116,13 @@ class _View:
         ax.contour(self.x_um, self.y_um, self.nodes(node_indicator).T, levels=[0.5], **_OUTLINE)
 
 
-def plot_initial_state(state: Any, config: Config, out_dir: str | Path) -> list[Path]:
-    """Write ``potential.png``, ``hoop_stress.png`` and ``von_mises_stress.png`` into ``out_dir``.
-
-    Args:
-        state: an ``ecmjax.model.problems.InitialState``.
-        config: the configuration it was solved from.
-        out_dir: an existing directory.
-
-    Returns:
-        The paths written, in that order.
-    """
-    out_dir = Path(out_dir)
-    view = _View(state, config)
-    chi_nodes = np.asarray(state.defect.node_indicator)
-    chi_cells = view.cells(state.defect.cell_indicator)
-    electrolyte_cells = chi_cells < 0.5
-    peak_hoop_MPa = float(state.peak_hoop_stress_Pa) / 1e6
-    paths = [
-        _potential_figure(view, state, config, chi_nodes, out_dir / "potential.png"),
-        _stress_figure(
-            view,
-            np.where(electrolyte_cells, view.cells(state.hoop_stress_Pa) / 1e6, np.nan),
-            chi_nodes,
-            title=f"Hoop stress about the pit centre (peak on the pit wall {peak_hoop_MPa:.3g} MPa)",
-            label=view.hoop_label,
-            diverging=True,
-            path=out_dir / "hoop_stress.png",
-        ),
-        _stress_figure(
-            view,
-            np.where(electrolyte_cells, view.cells(state.stress_Pa.von_mises_Pa()) / 1e6, np.nan),
-            chi_nodes,
-            title="Von Mises stress",
-            label=r"von Mises stress $\sigma_\mathrm{vM}$ (MPa)",
-            diverging=False,
-            path=out_dir / "von_mises_stress.png",
-        ),
-    ]
-    return paths
-
-
-def _potential_figure(view: _View, state: Any, config: Config, chi_nodes: np.ndarray, path: Path) -> Path:
-    """Potential in mV (pit masked) with streamlines of ``j = -kappa grad(phi)`` in the electrolyte."""
-    in_pit = view.nodes(chi_nodes) >= 0.5
-    phi_V = view.nodes(state.potential_V)
-    # Central differences on the node grid (one-sided at the edges of the view).
-    dphi_dx, dphi_dy = np.gradient(phi_V, view.h_m, view.h_m)
-    kappa = float(config.material.ionic_conductivity_S_per_m)
-    jx = np.ma.masked_where(in_pit, -kappa * dphi_dx)
-    jy = np.ma.masked_where(in_pit, -kappa * dphi_dy)
-    phi_mV = np.ma.masked_where(in_pit, phi_V * 1e3)
-
-    fig, ax = view.axes("Electrolyte potential, with ionic current j = -\u03ba\u2207\u03c6 (white lines)")
-    mesh = ax.pcolormesh(view.x_um, view.y_um, phi_mV.T, shading="nearest", cmap="viridis", rasterized=True)
-    fig.colorbar(mesh, ax=ax, label="electrolyte potential \u03c6 (mV)", shrink=0.9)
-    ax.streamplot(view.x_um, view.y_um, jx.T, jy.T, color="w", linewidth=0.7, density=1.2, arrowsize=0.8)
-    view.outline(ax, chi_nodes)
-    _legend(ax)
-    return save_figure(fig, path)
-
-
-def _stress_figure(
-    view: _View, field_MPa: np.ndarray, chi_nodes: np.ndarray, *, title: str, label: str, diverging: bool, path: Path
-) -> Path:
-    """A cell field in MPa on the electrolyte (pit masked); diverging about 0 or sequential from 0."""
-    fig, ax = view.axes(title)
-    finite = field_MPa[np.isfinite(field_MPa)]
-    if diverging:
-        limit = float(np.max(np.abs(finite))) if finite.size else 1.0
-        limit = limit if limit > 0 else 1.0
-        norm, cmap = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit), "RdBu_r"
-    else:
-        top = float(np.max(finite)) if finite.size else 1.0
-        norm, cmap = Normalize(vmin=0.0, vmax=top if top > 0 else 1.0), "magma"
-    mesh = ax.pcolormesh(
-        view.x_um, view.y_um, np.ma.masked_invalid(field_MPa).T, shading="flat", cmap=cmap, norm=norm, rasterized=True
-    )
-    fig.colorbar(mesh, ax=ax, label=label, shrink=0.9)
-    view.outline(ax, chi_nodes)
-    _legend(ax)
-    return save_figure(fig, path)
-
-
-def _legend(ax: Any) -> None:
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    ax.legend(
-        handles=[
-            Line2D([], [], color="k", lw=1.2, label="pit wall (\u03c7 = 0.5)"),
-            Patch(facecolor=_PIT_FACE, edgecolor="0.5", label="Li in the pit (not shown)"),
-        ],
-        loc="upper right",
-        fontsize=8,
-        framealpha=0.85,
-    )
-
-
-class _Gridded:
-    """What :class:`_View` reads of a state: its grid."""
-
-    def __init__(self, config: Config) -> None:
-        from ecmjax.model.problems import build_grid
-
-        self.grid = build_grid(config)
-
-
 def plot_run(result: Any, config: Config, out_dir: str | Path) -> list[Path]:
     """Write ``damage.png`` (damage over hoop stress, Li body outlined), ``history.png`` and, with
     snapshots, ``damage.gif`` into ``out_dir``; returns the paths written."""
     out_dir = Path(out_dir)
-    view = _View(_Gridded(config), config, whole_depth=True)
+    from ecmjax.model.problems import build_grid
+
+    view = _View(build_grid(config), config)
     paths = [_damage_figure(view, result, out_dir / "damage.png"), _history_figure(result, config, out_dir)]
     if result.snapshots:
         paths.append(_animation(view, result, out_dir / "damage.gif"))
