@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from ecmjax.api import simulate
-from ecmjax.cli.main import EXIT_INTERRUPTED
+from ecmjax.cli.common import EXIT_INTERRUPTED
 from ecmjax.config import load_config
 from ecmjax.solver.checkpoint import latest_iteration, save
 
