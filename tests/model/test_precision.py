@@ -96,7 +96,7 @@ def test_float32_electrochemistry_cases():
 FLOAT32_VALIDATE = """
 import sys
 import jax
-from ecmjax import validation
+from ecmjax.validation import plane as validation
 from ecmjax.cli import main
 from ecmjax.validation.crack import crack_cases
 
