@@ -1,5 +1,5 @@
 """``python -m ecmjax``: the ``ecmjax`` command line."""
 
-from ecmjax.cli.main import main
+from ecmjax.cli import main
 
 raise SystemExit(main())

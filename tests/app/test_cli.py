@@ -1,4 +1,4 @@
-"""Tests of the command line (ecmjax/cli.py) and its atomic writers (ecmjax/output/files.py).
+"""Tests of the command line (ecmjax/cli/) and its atomic writers (ecmjax/output/files.py).
 
 Bad input is run as a user would, in a subprocess (``python -m ecmjax``): it must exit 2 with one
 ``ecmjax: error:`` line naming key, value and what is allowed, and create nothing. One small real run
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from ecmjax import __version__
-from ecmjax.cli.main import main
+from ecmjax.cli import main
 from ecmjax.output.files import write_json, write_npz
 
 COARSE_RUN = [  # h = 0.1 um, a 5 s run of the coupled model: the Li pressure rises towards its cap

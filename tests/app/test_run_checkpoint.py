@@ -1,6 +1,6 @@
 """Checkpoint and restart of ``ecmjax run``: SIGKILL, SIGTERM (exit 143), ``--resume`` and its refusals.
 
-Runs as a user (or SLURM) would, in subprocesses that share the compilation cache (as tests/test_cli.py).
+Runs as a user (or SLURM) would, in subprocesses that share the compilation cache (as tests/app/test_cli.py).
 A run interrupted either way and resumed must write the files of an uninterrupted run, bit for bit, but
 for its wall time. The case: a 16 x 32 grid of the default sulfide to 30 s, 95 steps, in which the damage
 initiates at step 78 (after the checkpoints the interruptions resume from), with snapshots every 5 steps
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from ecmjax.api import simulate
-from ecmjax.cli.main import EXIT_INTERRUPTED
+from ecmjax.cli.common import EXIT_INTERRUPTED
 from ecmjax.config import load_config
 from ecmjax.solver.checkpoint import latest_iteration, save
 

@@ -59,8 +59,9 @@ def test_twin_experiment(noise):
 
 
 def _ecmjax_fit(out: Path, *extra: str) -> subprocess.Popen:
-    args = [sys.executable, "-m", "ecmjax", "fit", str(EXAMPLES / "observations.csv"), "--config"]
-    args += [str(EXAMPLES / "start.toml"), "--params", "material.youngs_modulus_Pa", "--max-iter", "4"]
+    args = [sys.executable, "-m", "ecmjax", "fit", str(EXAMPLES / "start.toml")]
+    args += ["--observations", str(EXAMPLES / "observations.csv"), "--params", "material.youngs_modulus_Pa"]
+    args += ["--max-iter", "4"]
     pipe = subprocess.PIPE
     return subprocess.Popen([*args, "--out", str(out), *extra], stdout=pipe, stderr=pipe, text=True)
 
@@ -96,7 +97,8 @@ def test_a_fit_killed_and_resumed_ends_where_an_uninterrupted_one_does(tmp_path)
 )
 def test_bad_fit_input_is_refused_before_any_compute(tmp_path, args, message):
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "ecmjax", "fit", str(EXAMPLES / "observations.csv"), "--out", str(out), *args]
+    command = [sys.executable, "-m", "ecmjax", "fit", "--observations", str(EXAMPLES / "observations.csv")]
+    command += ["--out", str(out), *args]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and message in done.stderr and not out.exists()
 
@@ -104,6 +106,6 @@ def test_bad_fit_input_is_refused_before_any_compute(tmp_path, args, message):
 def test_a_bad_observations_file_is_named_with_its_line(tmp_path):
     bad = tmp_path / "obs.csv"
     bad.write_text("current_density_A_per_m2,failure_time_s\n10,5\n20,-1\n")
-    command = [sys.executable, "-m", "ecmjax", "fit", str(bad), "--out", str(tmp_path / "out")]
+    command = [sys.executable, "-m", "ecmjax", "fit", "--observations", str(bad), "--out", str(tmp_path / "out")]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and f"{bad}:3" in done.stderr and "failure_time_s" in done.stderr

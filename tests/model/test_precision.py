@@ -31,7 +31,7 @@ print(json.dumps({
 
 
 def test_import_leaves_jax_in_float32():
-    code = "import jax, ecmjax, ecmjax.model.problems, ecmjax.cli.main, ecmjax.validation.plane; print(jax.config.jax_enable_x64)"
+    code = "import jax, ecmjax, ecmjax.model.problems, ecmjax.cli, ecmjax.validation.plane; print(jax.config.jax_enable_x64)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -96,8 +96,8 @@ def test_float32_electrochemistry_cases():
 FLOAT32_VALIDATE = """
 import sys
 import jax
-from ecmjax import validation
-from ecmjax.cli.main import main
+from ecmjax.validation import plane as validation
+from ecmjax.cli import main
 from ecmjax.validation.crack import crack_cases
 
 

@@ -16,7 +16,7 @@ import pytest
 from cases import CLEAN_LLZO
 from scipy.optimize import brentq
 
-from ecmjax.cli.main import main
+from ecmjax.cli import main
 from ecmjax.config import ConfigError, load_config
 from ecmjax.model.critical_pressure import critical_pressure_report
 from ecmjax.physics.critical import (
