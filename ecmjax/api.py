@@ -23,21 +23,9 @@ import numpy as np
 from jaxtyping import Float, Int
 
 from ecmjax.config import Config, ConfigError, load_config
-from ecmjax.model.measures import damage_extents
+from ecmjax.model.figures import Quantity, Status
 from ecmjax.model.problems import elasticity_problem, li_body, potential_problem
-from ecmjax.model.records import finite_or_none
-from ecmjax.model.simulation import (
-    DIVERGED,
-    HISTORY_COLUMNS,
-    INCOMPLETE,
-    QUANTITIES,
-    RUNNING,
-    STATUS_NAMES,
-    Model,
-    State,
-    run,
-    state_shape,
-)
+from ecmjax.model.simulation import Model, State, run, run_figures, state_shape
 from ecmjax.solver import checkpoint
 from ecmjax.solver.fields.elasticity import cell_stress_Pa
 from ecmjax.solver.fields.potential import node_current_density_A_per_m2
@@ -61,9 +49,10 @@ def default_config() -> Config:
 class Result(eqx.Module):
     """Outcome of a run: status, headline figures (SI units), history per step, final fields.
 
-    ``summary`` holds the scalars of ``result.json`` (``None`` where a quantity does not exist, e.g. the
-    failure time of a cell that survived); ``history`` maps each of :data:`HISTORY_COLUMNS` to an array
-    with one value per accepted step; ``fields`` the final fields by name; ``snapshots`` the fields every
+    ``summary`` holds the scalars of ``result.json``: the :class:`~ecmjax.model.figures.RunFigures` (``None``
+    where a quantity does not exist, e.g. the failure time of a cell that survived) and the wall time;
+    ``history`` maps each of the :class:`~ecmjax.model.figures.StepFigures` to an array with one value per
+    accepted step; ``fields`` the final fields by name; ``snapshots`` the fields every
     ``snapshot_every`` steps (time, damage, Li body indicator).
     """
 
@@ -78,8 +67,9 @@ class Result(eqx.Module):
 def _final_fields(model: Model, state: State) -> dict[str, np.ndarray]:
     """Final fields with their units, for ``fields.npz`` and the pictures."""
     config, grid, defect, fields = model.config, model.grid, model.defect, state.fields
-    elastic = elasticity_problem(config, grid, defect, state.pressure_Pa, fields.damage, fields.damage_floor)
-    potential = potential_problem(config, grid, defect, state.pressure_Pa, fields.damage, fields.damage_floor)
+    pressure = state.figures.pressure_Pa
+    elastic = elasticity_problem(config, grid, defect, pressure, fields.damage, fields.damage_floor)
+    potential = potential_problem(config, grid, defect, pressure, fields.damage, fields.damage_floor)
     stress = cell_stress_Pa(elastic, fields.displacement_m)
     centres, nodes = grid.cell_centres_m(), grid.node_coordinates_m()
     axes = "xyz"[: len(nodes)]
@@ -105,51 +95,15 @@ def _final_fields(model: Model, state: State) -> dict[str, np.ndarray]:
     return {name: np.asarray(value) for name, value in arrays.items()}
 
 
-def _message(state: State) -> str:
-    status = int(state.status)
-    step, time_s = int(state.step), float(state.time_s)
-    if status == DIVERGED:
-        quantity = QUANTITIES[int(state.diverged_quantity)]
-        return (
-            f"the {quantity} solve failed (did not converge or was not finite) at step {step + 1},"
-            f" t = {time_s:.6g} s, even at the smallest step time.dt_min_s; the history up to then is kept"
-        )
-    if status == INCOMPLETE:
-        return (
-            f"time.max_steps = {step} steps were taken by t = {time_s:.6g} s, before time.t_end_s: raise time.max_steps"
-        )
-    return ""
-
-
 def summarise(model: Model, state: State, wall_time_s: float, snapshots: list[dict[str, Any]] | None = None) -> Result:
     """Turn a final state into a :class:`Result` (host-side; nothing here is traced)."""
-    status = STATUS_NAMES[int(state.status)]
-    extents = damage_extents(model.grid, state.fields.damage, model.outside_pit)
-    rows = state.history_rows()
-    failed = status == "failed"
-    summary = {
-        "status": status,
-        "failure_time_s": finite_or_none(state.failure_time_s) if failed else None,
-        "initiation_time_s": finite_or_none(state.initiation_time_s),
-        "initiation_pressure_Pa": finite_or_none(state.initiation_pressure_Pa),
-        "max_pressure_Pa": finite_or_none(state.max_pressure_Pa),
-        "pressure_cap_Pa": finite_or_none(rows[-1, HISTORY_COLUMNS.index("pressure_cap_Pa")]) if len(rows) else None,
-        "final_time_s": float(state.time_s),
-        "crack_tip_depth_m": float(state.crack_tip_depth_m),
-        "damage_depth_extent_m": float(extents.depth_extent_m),
-        "damage_lateral_extent_m": float(extents.lateral_extent_m),
-        "damage_mean_depth_m": finite_or_none(extents.mean_depth_m) if float(extents.depth_extent_m) > 0 else None,
-        "n_steps": int(state.step),
-        "n_trials": int(state.trials),
-        "unconverged_staggered_steps": int(state.unconverged_steps),
-        "staggered_iterations": int(state.staggered_iterations),
-        "wall_time_s": wall_time_s,
-    }
+    status = Status(int(state.status))
+    steps, time_s = int(state.step), float(state.figures.time_s)
     return Result(
-        status=status,
-        message=_message(state),
-        summary=summary,
-        history={name: rows[:, k] for k, name in enumerate(HISTORY_COLUMNS)},
+        status=status.label,
+        message=status.message(steps, time_s, Quantity(int(state.diverged_quantity))),
+        summary={**run_figures(model, state).as_json(), "wall_time_s": wall_time_s},
+        history=state.recorded().as_dict(),
         fields=_final_fields(model, state),
         snapshots=snapshots or [],
     )
@@ -180,9 +134,9 @@ def _snapshot(model: Model, state: State) -> dict[str, Any]:
     fields = state.fields
     body = li_body(model.config, model.grid, model.defect, fields.damage, fields.damage_floor).node_indicator
     values = (
-        np.float64(state.time_s),
+        np.float64(state.figures.time_s),
         np.int64(state.step),
-        np.float64(state.pressure_Pa),
+        np.float64(state.figures.pressure_Pa),
         gather(fields.damage),
         gather(body).astype(fields.damage.dtype),
     )
@@ -289,13 +243,13 @@ def simulate(
             saved_step = int(state.step)
 
     def chunk_done(model: Model, state: State) -> None:
-        step, running = int(state.step), int(state.status) == RUNNING
+        step, running, figures = int(state.step), int(state.status) == Status.RUNNING, state.figures
         if bar is not None:
-            bar.n = min(float(state.time_s), float(config.time.t_end_s))
+            bar.n = min(float(figures.time_s), float(config.time.t_end_s))
             bar.set_postfix(
                 step=step,
-                p_MPa=f"{float(state.pressure_Pa) / 1e6:.4g}",
-                crack_um=f"{float(state.crack_tip_depth_m) * 1e6:.3g}",
+                p_MPa=f"{float(figures.pressure_Pa) / 1e6:.4g}",
+                crack_um=f"{float(figures.crack_tip_depth_m) * 1e6:.3g}",
                 refresh=False,
             )
             bar.refresh()
@@ -319,8 +273,8 @@ def simulate(
     finally:
         if bar is not None:
             bar.close()
-    if int(state.status) == RUNNING:
+    if int(state.status) == Status.RUNNING:
         save(state)
-        raise Interrupted(int(state.step), float(state.time_s))
+        raise Interrupted(int(state.step), float(state.figures.time_s))
     model, state = gathered((model, state))  # from every process, if the grid is split over several
     return summarise(model, state, earlier_s + time.perf_counter() - start, snapshots)

@@ -43,7 +43,8 @@ from jaxtyping import Array, Float
 
 from ecmjax.config import Config, check_parameter_keys, parameter_values, with_parameters
 from ecmjax.inverse.sensitivity import run_with_sensitivities
-from ecmjax.model.simulation import HISTORY_COLUMNS, Model, State, crossing_time, run
+from ecmjax.model.figures import Status, StepFigures
+from ecmjax.model.simulation import Model, State, crossing_time, run
 from ecmjax.physics.fracture import edge_crack_critical_pressure_Pa, plane_strain_modulus_Pa
 
 __all__ = ["FailureTime", "critical_pressure_Pa", "failure_time", "traced_floats"]
@@ -57,7 +58,6 @@ TRACED_CONDITIONS = (
     "material.youngs_modulus_Pa",
 )
 """Keys held as arrays in every run of :func:`failure_time`: observation conditions and the usual fitted ones."""
-_TIME, _PRESSURE = HISTORY_COLUMNS.index("time_s"), HISTORY_COLUMNS.index("pressure_Pa")
 
 
 def critical_pressure_Pa(config: Config) -> Float[Array, ""]:
@@ -124,12 +124,13 @@ def failure_time(
     else:
         _, state = run(config, chunk_steps=chunk_steps, on_chunk=on_chunk, stop_when=passed)
         tangents = None
-    steps = int(state.step)
+    steps, status = int(state.step), Status(int(state.status)).label
     if not passed(state):
-        return FailureTime(keys, np.inf, np.full(len(keys), np.nan), level, steps, state.status_name)
+        return FailureTime(keys, np.inf, np.full(len(keys), np.nan), level, steps, status)
     # Rows of the history, after the initial state (t = 0 at the initial pressure, which no key moves).
-    times = jnp.concatenate([jnp.zeros(1), state.history[:steps, _TIME]])
-    pressures = jnp.concatenate([jnp.asarray(config.operating.li_pressure_Pa)[None], state.history[:steps, _PRESSURE]])
+    history = StepFigures.of_rows(state.history[:steps])
+    times = jnp.concatenate([jnp.zeros(1), history.time_s])
+    pressures = jnp.concatenate([jnp.asarray(config.operating.li_pressure_Pa)[None], history.pressure_Pa])
     row = int(np.argmax(np.asarray(pressures) >= level))
     if row == 0:
         raise ValueError(
@@ -145,7 +146,6 @@ def failure_time(
         level_tangents = jax.vmap(lambda v: jax.jvp(level_of, (theta,), (v,))[1])(jnp.eye(len(keys)))
         at_row = lambda *a: _crossing_time_s(*a, row)
         crossing = lambda t, p, c: jax.jvp(at_row, (times, pressures, level), (t, p, c))[1]
-        gradient = np.asarray(
-            jax.vmap(crossing)(pad(tangents[..., _TIME]), pad(tangents[..., _PRESSURE]), level_tangents), float
-        )
-    return FailureTime(keys, float(time), gradient, level, steps, state.status_name)
+        along = StepFigures.of_rows(tangents)
+        gradient = np.asarray(jax.vmap(crossing)(pad(along.time_s), pad(along.pressure_Pa), level_tangents), float)
+    return FailureTime(keys, float(time), gradient, level, steps, status)

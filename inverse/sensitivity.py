@@ -49,7 +49,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ecmjax.config import Config, check_parameter_keys, key_values, with_parameters
-from ecmjax.model.simulation import RUNNING, Model, State, advance, build_model, initial_state
+from ecmjax.model.figures import Status
+from ecmjax.model.simulation import Model, State, advance, build_model, initial_state
 
 __all__ = ["Sensitivity", "run_with_sensitivities"]
 
@@ -128,7 +129,7 @@ def run_with_sensitivities(
         on_chunk(model, state)
     steps = jnp.asarray(chunk_steps)
     while (
-        int(state.status) == RUNNING
+        int(state.status) == Status.RUNNING
         and (max_steps is None or int(state.step) < max_steps)
         and (stop_when is None or not stop_when(state))
     ):

@@ -22,7 +22,7 @@ import equinox as eqx
 import numpy as np
 from jaxtyping import Bool, Float
 
-from ecmjax.model.records import finite_or_none
+from ecmjax.model.figures import finite_or_none
 
 __all__ = ["Z_95", "Uncertainty", "laplace_uncertainty"]
 

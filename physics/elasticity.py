@@ -80,6 +80,13 @@ def lame_parameters_Pa(youngs_modulus_Pa, poisson_ratio) -> tuple[Float[Array, "
     return jnp.asarray(mu), jnp.asarray(lam)
 
 
+def void_stiffness(void_indicator: Float[ArrayLike, "..."], void_ratio) -> Float[Array, "..."]:
+    """Stiffness factor of the ersatz material: 1 in the solid, ``void_ratio`` (tiny) in a void, linear
+    across the void's diffuse wall. A void of a small stiffness rather than none keeps the elastic
+    operator regular."""
+    return (1.0 - void_indicator) + void_ratio * void_indicator
+
+
 def degradation(damage: Float[ArrayLike, "..."], residual_stiffness: float = 1e-6) -> Float[Array, "..."]:
     """Stiffness degradation ``g(d) = (1 - d)^2 + k_res`` of the phase-field model."""
     return (1.0 - damage) ** 2 + residual_stiffness

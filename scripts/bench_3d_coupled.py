@@ -62,16 +62,16 @@ def one_case(
 
     from ecmjax.config import load_config
     from ecmjax.config.precision import enable_compilation_cache, enable_float64
-    from ecmjax.model.simulation import _advance, _start  # what simulation.run calls
+    from ecmjax.model.simulation import advance_jit, start_jit  # what simulation.run calls
 
     enable_float64()
     enable_compilation_cache()  # off unless --parallel-compile gave the children a shared directory
     config = load_config(None, overrides(cells, dimension, preconditioner))
     start = time.perf_counter()
-    model, state = jax.block_until_ready(_start(config))
+    model, state = jax.block_until_ready(start_jit(config))
     # No step taken: this compiles the chunk of steps, whose count is traced (an array), so that the warm
     # steps and the timed ones share one program.
-    jax.block_until_ready(_advance(model, state, jnp.asarray(0)))
+    jax.block_until_ready(advance_jit(model, state, jnp.asarray(0)))
     record = {
         "dimension": dimension,
         "cells": [cells] * (3 if dimension == "3d" else 2),
@@ -81,12 +81,12 @@ def one_case(
     if compile_only:
         return record
     start = time.perf_counter()
-    first = jax.block_until_ready(_advance(model, state, jnp.asarray(warm_steps)))
+    first = jax.block_until_ready(advance_jit(model, state, jnp.asarray(warm_steps)))
     warm_s = time.perf_counter() - start
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        after = jax.block_until_ready(_advance(model, first, jnp.asarray(1)))
+        after = jax.block_until_ready(advance_jit(model, first, jnp.asarray(1)))
         times.append(time.perf_counter() - start)
     device = jax.devices()[0]
     stats = device.memory_stats() if device.platform == "gpu" else None

@@ -40,21 +40,21 @@ def one_run(devices: int, grid: tuple[int, int], steps: int, repeats: int, field
 
     jax.config.update("jax_enable_x64", True)
     from ecmjax.config import load_config
-    from ecmjax.model.simulation import _advance, _start  # what simulation.run calls
+    from ecmjax.model.simulation import advance_jit, start_jit  # what simulation.run calls
 
     config = load_config(None, (f"grid.nx={grid[0]}", f"grid.ny={grid[1]}", f"solver.domain_devices={devices}"))
     chunk = jnp.asarray(steps)
     begin = time.perf_counter()
-    model, state = _start(config)
-    state = jax.block_until_ready(_advance(model, state, jnp.asarray(1)))
+    model, state = start_jit(config)
+    state = jax.block_until_ready(advance_jit(model, state, jnp.asarray(1)))
     first = time.perf_counter() - begin
-    jax.block_until_ready(_advance(model, state, chunk))  # warm-up, not timed
+    jax.block_until_ready(advance_jit(model, state, chunk))  # warm-up, not timed
     times = []
     for _ in range(repeats):
         begin = time.perf_counter()
-        final = jax.block_until_ready(_advance(model, state, chunk))
+        final = jax.block_until_ready(advance_jit(model, state, chunk))
         times.append((time.perf_counter() - begin) / steps)
-    program = _advance.lower(model, state, chunk).lowered.compile().as_text()  # from the in-memory cache
+    program = advance_jit.lower(model, state, chunk).lowered.compile().as_text()  # from the in-memory cache
     np.savez(fields_path, **{name: np.asarray(getattr(final.fields, name)) for name in FIELDS})
     return {
         "devices": devices,

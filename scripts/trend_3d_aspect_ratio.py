@@ -37,7 +37,7 @@ def main() -> None:
     from ecmjax.api import simulate
     from ecmjax.config import load_config
     from ecmjax.config.precision import enable_compilation_cache, enable_float64
-    from ecmjax.model.simulation import _advance, _start  # what simulation.run calls
+    from ecmjax.model.simulation import advance_jit, start_jit  # what simulation.run calls
     from ecmjax.output.plots import plot_run
 
     enable_float64()  # as the CLI: float64 unless the cell's solver.dtype says float32
@@ -46,8 +46,8 @@ def main() -> None:
     for aspect_ratio in args.aspect_ratios:
         config = load_config(CELL, [f"geometry.aspect_ratio={aspect_ratio}", *args.set])
         if args.compile_only:
-            model, state = _start(config)
-            _advance(model, state, jnp.asarray(0)).step.block_until_ready()
+            model, state = start_jit(config)
+            advance_jit(model, state, jnp.asarray(0)).step.block_until_ready()
             print(f"AR {aspect_ratio}: compiled", flush=True)
             continue
         saves = {}

@@ -14,7 +14,7 @@ from jaxtyping import Array, Float
 
 from ecmjax.config import Config
 from ecmjax.config.precision import ADJOINT_RTOL, resolve_dtype
-from ecmjax.physics.elasticity import Stress, degradation, lame_parameters_Pa
+from ecmjax.physics.elasticity import Stress, degradation, lame_parameters_Pa, void_stiffness
 from ecmjax.physics.geometry import defect_sdf, euclidean_norm, lateral_distance, smooth_indicator
 from ecmjax.physics.kinetics import symmetric_overpotential_V
 from ecmjax.solver.connectivity import connected_to, detached_nodes
@@ -220,7 +220,7 @@ def elasticity_problem(
     body = li_body(config, grid, defect, damage, joined_damage).node_indicator
     chi_cells = defect.cell_indicator
     mu, lam = lame_parameters_Pa(config.material.youngs_modulus_Pa, config.material.poisson_ratio)
-    stiffness = (1.0 - chi_cells) + config.solver.void_stiffness_ratio * chi_cells
+    stiffness = void_stiffness(chi_cells, config.solver.void_stiffness_ratio)
     cell_degradation = lambda nodal: cell_mean(
         tuple(degradation(d, config.damage.residual_stiffness) for d in values_at_gauss_points(grid, nodal))
     )

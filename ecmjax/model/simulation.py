@@ -22,8 +22,9 @@ One time step (:func:`_trial_step`), MODEL.md section 3:
    how far this one went (small while the crack runs, large while the pressure creeps up to its cap).
 
 The loop is a ``lax.while_loop`` over a fixed-shape :class:`State` (fields, scalars and a preallocated
-history table), so that it can be jitted, batched and, in later work, differentiated. :func:`simulate`
-drives it in chunks from Python so that a progress bar can be shown between chunks (:func:`run`).
+history table of :class:`~ecmjax.model.figures.StepFigures` rows), so that it can be jitted, batched and
+differentiated. :func:`run` drives it in chunks from Python (:data:`start_jit`, :data:`advance_jit`) so
+that a progress bar can be shown between chunks; :func:`run_figures` gives a run's headline figures.
 """
 
 import dataclasses
@@ -38,7 +39,8 @@ from jaxtyping import Array, Bool, Float, Int
 
 from ecmjax.config import Config, check_devices
 from ecmjax.config.precision import resolve_dtype
-from ecmjax.model.measures import INITIATED, crack_tip_depth_m, max_damage
+from ecmjax.model.figures import Quantity, RunFigures, Status, StepFigures
+from ecmjax.model.measures import INITIATED, crack_tip_depth_m, damage_extents, max_damage
 from ecmjax.model.problems import (
     Defect,
     build_grid,
@@ -49,7 +51,7 @@ from ecmjax.model.problems import (
     newton_settings,
     potential_problem,
 )
-from ecmjax.physics.elasticity import lame_parameters_Pa
+from ecmjax.physics.elasticity import lame_parameters_Pa, void_stiffness
 from ecmjax.physics.kinetics import li_pressure_cap_Pa, symmetric_overpotential_V
 from ecmjax.physics.li_body import balanced_pressure_Pa, li_volume_m2
 from ecmjax.solver.fields.damage import DamageProblem, solve_damage
@@ -65,31 +67,8 @@ from ecmjax.solver.nonlinear.anderson import anderson_start, anderson_step
 from ecmjax.solver.nonlinear.newton import NewtonKrylov
 from ecmjax.solver.parallel.decomposition import Tree, domain_mesh, split_along_x
 
-HISTORY_COLUMNS = (
-    "time_s",
-    "dt_s",
-    "pressure_Pa",
-    "li_volume_m2",
-    "cavity_volume_m2",
-    "crack_tip_depth_m",
-    "max_damage",
-    "cell_voltage_V",
-    "peak_current_density_A_per_m2",
-    "current_into_defect_A_per_m",
-    "pressure_cap_Pa",
-)
-"""One row per accepted step, at its end. ``pressure_cap_Pa`` is the Monroe-Newman bound
-``F max(phi) / Omega_Li`` over the body's walls at the start of the step (MODEL.md case 7)."""
-
-RUNNING, FAILED, SURVIVED, DIVERGED, INCOMPLETE = 0, 1, 2, 3, 4
-STATUS_NAMES = ("running", "failed", "survived", "diverged", "incomplete")
-"""``incomplete``: ``time.max_steps`` steps were taken before ``time.t_end_s`` (neither survived nor failed)."""
-
 MAX_RETRIES = 1
 """Retries of a step (each with a quarter of the time step) before it is taken despite its crack advance."""
-
-QUANTITIES = ("", "ionic potential", "displacement", "damage", "Li pressure")
-"""What blew up in a diverged run, by :attr:`State.diverged_quantity`."""
 
 
 class Model(eqx.Module):
@@ -137,19 +116,16 @@ class Fields(eqx.Module):
 class State(eqx.Module):
     """Everything the time loop carries: fields, the Li body's balance, headline figures, the history."""
 
-    time_s: Float[Array, ""]
-    dt_s: Float[Array, ""]
+    figures: StepFigures
+    """Those of the last accepted step; at ``t = 0`` those of the initial cell (NaN where only a solve gives
+    them, and for the step size)."""
+    next_dt_s: Float[Array, ""]
     step: Int[Array, ""]
     trials: Int[Array, ""]
     retries: Int[Array, ""]
     """Retries of the current step so far; left at :data:`MAX_RETRIES` after a step taken despite them, so
     that the steps of an unstable jump are taken as they come until one is clean."""
     fields: Fields
-    pressure_Pa: Float[Array, ""]
-    li_volume_m2: Float[Array, ""]
-    cavity_volume_m2: Float[Array, ""]
-    crack_tip_depth_m: Float[Array, ""]
-    max_damage: Float[Array, ""]
     max_pressure_Pa: Float[Array, ""]
     failure_time_s: Float[Array, ""]
     initiation_time_s: Float[Array, ""]
@@ -157,23 +133,22 @@ class State(eqx.Module):
     unconverged_steps: Int[Array, ""]
     staggered_iterations: Int[Array, ""]
     status: Int[Array, ""]
+    """A :class:`~ecmjax.model.figures.Status` value."""
     diverged_quantity: Int[Array, ""]
+    """A :class:`~ecmjax.model.figures.Quantity` value: what blew up in a diverged run."""
     history: Float[Array, "rows columns"]
+    """One row of :class:`~ecmjax.model.figures.StepFigures` per accepted step (NaN after the last)."""
 
-    @property
-    def status_name(self) -> str:
-        return STATUS_NAMES[int(self.status)]
-
-    def history_rows(self) -> np.ndarray:
-        """The recorded rows, one per accepted step, as a NumPy array."""
-        return np.asarray(self.history)[: int(self.step)]
+    def recorded(self) -> StepFigures:
+        """The history of the accepted steps so far, as NumPy columns (host-side)."""
+        return StepFigures.of_rows(np.asarray(self.history)[: int(self.step)])
 
 
 def _tensile_energy_J_per_m3(model: Model, u: Float[Array, " d *nodes"]) -> Float[Array, "*cells"]:
     """``psi+`` per cell with the moduli of the cell's material (the void's are tiny): what drives damage."""
     config, chi = model.config, model.defect.cell_indicator
     mu, lam = lame_parameters_Pa(config.material.youngs_modulus_Pa, config.material.poisson_ratio)
-    stiffness = (1.0 - chi) + config.solver.void_stiffness_ratio * chi
+    stiffness = void_stiffness(chi, config.solver.void_stiffness_ratio)
     return cell_tensile_energy_J_per_m3(model.grid, u, mu * stiffness, lam * stiffness)
 
 
@@ -226,31 +201,23 @@ class _Trial(eqx.Module):
     """Outcome of one attempted step."""
 
     fields: Fields
-    pressure_Pa: Float[Array, ""]
-    li_volume_m2: Float[Array, ""]
-    cavity_volume_m2: Float[Array, ""]
-    crack_tip_depth_m: Float[Array, ""]
-    max_damage: Float[Array, ""]
-    cell_voltage_V: Float[Array, ""]
-    peak_current_density_A_per_m2: Float[Array, ""]
-    current_into_defect_A_per_m: Float[Array, ""]
-    pressure_cap_Pa: Float[Array, ""]
+    figures: StepFigures
     staggered_converged: Bool[Array, ""]
     staggered_iterations: Int[Array, ""]
     solved: Int[Array, ""]
-    """0 if every solve converged, else the index in :data:`QUANTITIES` of the first that did not."""
+    """The :class:`~ecmjax.model.figures.Quantity` of the first solve that failed (``NONE``: none did)."""
 
 
 def _trial_step(model: Model, state: State, dt_s) -> _Trial:
     config, grid = model.config, model.grid
-    fields, p_old = state.fields, state.pressure_Pa
+    fields, p_old = state.fields, state.figures.pressure_Pa
     stack = jnp.asarray(config.operating.stack_pressure_Pa, p_old.dtype)
     phi, potential_info, current, slope, voltage, peak, cap = _potential(model, fields, p_old)
 
     def li_volume(p):
         return li_volume_m2(
             p,
-            previous_volume_m2=state.li_volume_m2,
+            previous_volume_m2=state.figures.li_volume_m2,
             previous_pressure_Pa=p_old,
             dt_s=dt_s,
             current_A_per_m=current,
@@ -328,15 +295,19 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
             damage_floor=damage_floor,
             history_J_per_m3=history,
         ),
-        pressure_Pa=p,
-        li_volume_m2=li_volume(p),
-        cavity_volume_m2=model.pit_area_m2 + cavity_opening_m2(grid, u, body),
-        crack_tip_depth_m=crack_tip_depth_m(grid, model.defect.node_indicator, damage_floor),
-        max_damage=max_damage(d, model.outside_pit),
-        cell_voltage_V=voltage,
-        peak_current_density_A_per_m2=peak,
-        current_into_defect_A_per_m=current + slope * (p - p_old),
-        pressure_cap_Pa=cap,
+        figures=StepFigures(
+            time_s=state.figures.time_s + dt_s,
+            dt_s=dt_s,
+            pressure_Pa=p,
+            li_volume_m2=li_volume(p),
+            cavity_volume_m2=model.pit_area_m2 + cavity_opening_m2(grid, u, body),
+            crack_tip_depth_m=crack_tip_depth_m(grid, model.defect.node_indicator, damage_floor),
+            max_damage=max_damage(d, model.outside_pit),
+            cell_voltage_V=voltage,
+            peak_current_density_A_per_m2=peak,
+            current_into_defect_A_per_m=current + slope * (p - p_old),
+            pressure_cap_Pa=cap,
+        ),
         staggered_converged=converged(change, elastic_residual),
         staggered_iterations=iterations,
         solved=failed,
@@ -353,12 +324,13 @@ def _advance_one(model: Model, state: State) -> State:
     """Attempt one step; commit it, or retry with a smaller step, or stop the run."""
     config, h = model.config, model.grid.cell_size_m
     t_end = config.time.t_end_s
-    dt = jnp.minimum(state.dt_s, t_end - state.time_s)
+    dt = jnp.minimum(state.next_dt_s, t_end - state.figures.time_s)
     trial = _trial_step(model, state, dt)
+    last, new = state.figures, trial.figures
 
-    pressure_scale = jnp.maximum(state.pressure_Pa, config.operating.stack_pressure_Pa)
-    pressure_change = jnp.abs(trial.pressure_Pa - state.pressure_Pa) / pressure_scale
-    advance_cells = (trial.crack_tip_depth_m - state.crack_tip_depth_m) / h
+    pressure_scale = jnp.maximum(last.pressure_Pa, config.operating.stack_pressure_Pa)
+    pressure_change = jnp.abs(new.pressure_Pa - last.pressure_Pa) / pressure_scale
+    advance_cells = (new.crack_tip_depth_m - last.crack_tip_depth_m) / h
     too_far = (advance_cells > config.time.max_crack_advance_cells) | (
         pressure_change > 2.0 * config.time.max_pressure_change
     )
@@ -384,49 +356,30 @@ def _advance_one(model: Model, state: State) -> State:
     next_dt = jnp.where(accept & clean, dt * jnp.clip(0.8 * growth, 0.5, largest_growth), 0.25 * dt)
     next_dt = jnp.clip(next_dt, config.time.dt_min_s, config.time.dt_max_s)
 
-    time = state.time_s + dt
     failure_depth = config.domain.thickness_m - config.domain.short_circuit_margin_m
-    fails = trial.crack_tip_depth_m >= failure_depth
-    failure_time, _ = crossing_time(state.time_s, dt, state.crack_tip_depth_m, trial.crack_tip_depth_m, failure_depth)
-    initiates = jnp.isnan(state.initiation_time_s) & (trial.max_damage >= INITIATED)
-    initiation_time, fraction = crossing_time(state.time_s, dt, state.max_damage, trial.max_damage, INITIATED)
-    initiation_pressure = state.pressure_Pa + fraction * (trial.pressure_Pa - state.pressure_Pa)
+    fails = new.crack_tip_depth_m >= failure_depth
+    failure_time, _ = crossing_time(last.time_s, dt, last.crack_tip_depth_m, new.crack_tip_depth_m, failure_depth)
+    initiates = jnp.isnan(state.initiation_time_s) & (new.max_damage >= INITIATED)
+    initiation_time, fraction = crossing_time(last.time_s, dt, last.max_damage, new.max_damage, INITIATED)
+    initiation_pressure = last.pressure_Pa + fraction * (new.pressure_Pa - last.pressure_Pa)
     step = state.step + 1
     status = jnp.where(
         fails,
-        FAILED,
+        Status.FAILED,
         jnp.where(
-            time >= t_end * (1.0 - 1e-12), SURVIVED, jnp.where(step >= config.time.max_steps, INCOMPLETE, RUNNING)
+            new.time_s >= t_end * (1.0 - 1e-12),
+            Status.SURVIVED,
+            jnp.where(step >= config.time.max_steps, Status.INCOMPLETE, Status.RUNNING),
         ),
     )
-    row = jnp.stack(
-        [
-            time,
-            dt,
-            trial.pressure_Pa,
-            trial.li_volume_m2,
-            trial.cavity_volume_m2,
-            trial.crack_tip_depth_m,
-            trial.max_damage,
-            trial.cell_voltage_V,
-            trial.peak_current_density_A_per_m2,
-            trial.current_into_defect_A_per_m,
-            trial.pressure_cap_Pa,
-        ]
-    ).astype(state.history.dtype)
     committed = State(
-        time_s=time,
-        dt_s=next_dt,
+        figures=new,
+        next_dt_s=next_dt,
         step=step,
         trials=state.trials + 1,
         retries=jnp.where(clean, 0, state.retries),
         fields=trial.fields,
-        pressure_Pa=trial.pressure_Pa,
-        li_volume_m2=trial.li_volume_m2,
-        cavity_volume_m2=trial.cavity_volume_m2,
-        crack_tip_depth_m=trial.crack_tip_depth_m,
-        max_damage=trial.max_damage,
-        max_pressure_Pa=jnp.maximum(state.max_pressure_Pa, trial.pressure_Pa),
+        max_pressure_Pa=jnp.maximum(state.max_pressure_Pa, new.pressure_Pa),
         failure_time_s=jnp.where(fails, failure_time, state.failure_time_s),
         initiation_time_s=jnp.where(initiates, initiation_time, state.initiation_time_s),
         initiation_pressure_Pa=jnp.where(initiates, initiation_pressure, state.initiation_pressure_Pa),
@@ -434,18 +387,18 @@ def _advance_one(model: Model, state: State) -> State:
         staggered_iterations=state.staggered_iterations + trial.staggered_iterations,
         status=status,
         diverged_quantity=state.diverged_quantity,
-        history=lax.dynamic_update_index_in_dim(state.history, row, state.step, axis=0),
+        history=lax.dynamic_update_index_in_dim(state.history, new.row(state.history.dtype), state.step, axis=0),
     )
     retried = eqx.tree_at(
-        lambda s: (s.dt_s, s.trials, s.retries, s.staggered_iterations, s.status, s.diverged_quantity),
+        lambda s: (s.next_dt_s, s.trials, s.retries, s.staggered_iterations, s.status, s.diverged_quantity),
         state,
         (
             next_dt,
             state.trials + 1,
             state.retries + 1,
             state.staggered_iterations + trial.staggered_iterations,
-            jnp.where(diverged, DIVERGED, RUNNING),
-            jnp.where(diverged, trial.solved, 0),
+            jnp.where(diverged, Status.DIVERGED, Status.RUNNING),
+            jnp.where(diverged, trial.solved, Quantity.NONE),
         ),
     )
     return jax.tree.map(lambda a, b: jnp.where(accept, a, b), committed, retried)
@@ -470,7 +423,7 @@ def advance(model: Model, state: State, steps) -> State:
     model = eqx.tree_at(lambda m: (m.defect, m.outside_pit), model, _split(config, (model.defect, model.outside_pit)))
     split_state = lambda s: eqx.tree_at(lambda s: s.fields, s, _split(config, s.fields))
     target = state.step + steps
-    keep_going = lambda s: (s.status == RUNNING) & (s.step < target)
+    keep_going = lambda s: (s.status == Status.RUNNING) & (s.step < target)
     return lax.while_loop(keep_going, lambda s: split_state(_advance_one(model, s)), split_state(state))
 
 
@@ -490,9 +443,22 @@ def initial_state(model: Model) -> State:
         config.operating.temperature_K,
     )
     nan, zero = jnp.asarray(jnp.nan, dtype), jnp.asarray(0.0, dtype)
-    return State(
+    figures = StepFigures(
         time_s=zero,
-        dt_s=jnp.asarray(config.time.dt_initial_s, dtype),
+        dt_s=nan,
+        pressure_Pa=pressure,
+        li_volume_m2=config.geometry.fill_fraction * model.pit_area_m2,
+        cavity_volume_m2=model.pit_area_m2,
+        crack_tip_depth_m=crack_tip_depth_m(grid, model.defect.node_indicator, damage),
+        max_damage=zero,
+        cell_voltage_V=nan,
+        peak_current_density_A_per_m2=nan,
+        current_into_defect_A_per_m=nan,
+        pressure_cap_Pa=nan,
+    )
+    return State(
+        figures=figures,
+        next_dt_s=jnp.asarray(config.time.dt_initial_s, dtype),
         step=jnp.asarray(0),
         trials=jnp.asarray(0),
         retries=jnp.asarray(0),
@@ -506,30 +472,57 @@ def initial_state(model: Model) -> State:
                 history_J_per_m3=jnp.zeros(grid.shape, dtype),
             ),
         ),
-        pressure_Pa=pressure,
-        li_volume_m2=config.geometry.fill_fraction * model.pit_area_m2,
-        cavity_volume_m2=model.pit_area_m2,
-        crack_tip_depth_m=crack_tip_depth_m(grid, model.defect.node_indicator, damage),
-        max_damage=zero,
         max_pressure_Pa=pressure,
         failure_time_s=nan,
         initiation_time_s=nan,
         initiation_pressure_Pa=nan,
         unconverged_steps=jnp.asarray(0),
         staggered_iterations=jnp.asarray(0),
-        status=jnp.asarray(RUNNING),
-        diverged_quantity=jnp.asarray(0),
-        history=jnp.full((config.time.max_steps, len(HISTORY_COLUMNS)), jnp.nan, dtype),
+        status=jnp.asarray(Status.RUNNING),
+        diverged_quantity=jnp.asarray(Quantity.NONE),
+        history=jnp.full((config.time.max_steps, len(StepFigures.names())), jnp.nan, dtype),
     )
 
 
-_start = eqx.filter_jit(lambda config: (lambda model: (model, initial_state(model)))(build_model(config)))
-_advance = eqx.filter_jit(advance)
+def model_and_state(config: Config) -> tuple[Model, State]:
+    """The model of ``config`` and its state at ``t = 0`` (traceable)."""
+    model = build_model(config)
+    return model, initial_state(model)
+
+
+start_jit = eqx.filter_jit(model_and_state)
+""":func:`model_and_state`, compiled: what :func:`run` starts from."""
+advance_jit = eqx.filter_jit(advance)
+""":func:`advance`, compiled: what :func:`run` calls for each chunk of steps (one compilation serves every
+chunk of a run, and of every run of the same shapes)."""
+
+
+def run_figures(model: Model, state: State) -> RunFigures:
+    """The headline figures of a run that got to ``state`` (traceable): NaN where a figure does not exist
+    (the failure time of a cell that did not fail, the mean depth of damage where there is none)."""
+    extents = damage_extents(model.grid, state.fields.damage, model.outside_pit)
+    return RunFigures(
+        status=state.status,
+        failure_time_s=jnp.where(state.status == Status.FAILED, state.failure_time_s, jnp.nan),
+        initiation_time_s=state.initiation_time_s,
+        initiation_pressure_Pa=state.initiation_pressure_Pa,
+        max_pressure_Pa=state.max_pressure_Pa,
+        pressure_cap_Pa=state.figures.pressure_cap_Pa,
+        final_time_s=state.figures.time_s,
+        crack_tip_depth_m=state.figures.crack_tip_depth_m,
+        damage_depth_extent_m=extents.depth_extent_m,
+        damage_lateral_extent_m=extents.lateral_extent_m,
+        damage_mean_depth_m=jnp.where(extents.depth_extent_m > 0, extents.mean_depth_m, jnp.nan),
+        n_steps=state.step,
+        n_trials=state.trials,
+        unconverged_staggered_steps=state.unconverged_steps,
+        staggered_iterations=state.staggered_iterations,
+    )
 
 
 def state_shape(config: Config) -> State:
     """The shapes and dtypes of a run's :class:`State` (nothing is computed): the template of a checkpoint."""
-    return eqx.filter_eval_shape(_start, config)[1]
+    return eqx.filter_eval_shape(model_and_state, config)[1]
 
 
 def _cast_like(template: State, state: State) -> State:
@@ -559,14 +552,14 @@ def run(
     checked after every chunk, ends the run early (still ``running``), e.g. once an event of interest is
     passed.
     """
-    model, state = _start(config)
+    model, state = start_jit(config)
     if start is not None:
         state = _cast_like(state, start)
     if on_chunk is not None:
         on_chunk(model, state)
     steps = jnp.asarray(chunk_steps)
-    while int(state.status) == RUNNING and (stop_when is None or not stop_when(state)):
-        state = _advance(model, state, steps)
+    while int(state.status) == Status.RUNNING and (stop_when is None or not stop_when(state)):
+        state = advance_jit(model, state, steps)
         if on_chunk is not None:
             on_chunk(model, state)
     return model, state

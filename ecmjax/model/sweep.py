@@ -16,7 +16,6 @@ finished is held while the others go on, so each case's figures equal its one-at
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,8 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from jaxtyping import Array, Bool, Float
 
 from ecmjax.config import DIFFERENTIABLE_KEYS, Config, parameter_values, with_parameters
-from ecmjax.model.measures import damage_extents
-from ecmjax.model.simulation import FAILED, RUNNING, STATUS_NAMES, Model, State, advance, build_model, initial_state
+from ecmjax.model.figures import RunFigures, Status
+from ecmjax.model.simulation import Model, State, advance, model_and_state, run_figures
 from ecmjax.solver import checkpoint
 from ecmjax.solver.parallel.distributed import gather
 
@@ -50,19 +49,9 @@ __all__ = [
 CASES = "cases"
 """Name of the mesh axis along which the cases of a batch are split."""
 
-COLUMNS = (
-    "status",
-    "failure_time_s",
-    "initiation_time_s",
-    "initiation_pressure_Pa",
-    "max_pressure_Pa",
-    "damage_depth_extent_m",
-    "damage_lateral_extent_m",
-    "damage_mean_depth_m",
-    "n_steps",
-    "n_trials",
-)
-"""Figures of each case (``status`` by name; the rest in SI units, ``None`` where it does not exist)."""
+COLUMNS = RunFigures.names()
+"""Figures of each case, those of :class:`~ecmjax.model.figures.RunFigures` (``status`` by name; the rest in
+SI units, ``None`` where it does not exist)."""
 
 
 def case_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
@@ -80,8 +69,7 @@ def _trace_start_and_step(config: Config, keys: tuple[str, ...]) -> None:
     theta = jnp.asarray(parameter_values(config, keys))
 
     def one_step(theta):
-        model = build_model(with_parameters(config, keys, theta))
-        return advance(model, initial_state(model), 1)
+        return advance(*model_and_state(with_parameters(config, keys, theta)), 1)
 
     jax.eval_shape(one_step, theta)
 
@@ -145,11 +133,7 @@ def _on_cases(fn: Callable, mesh: Mesh) -> Callable:
 
 @eqx.filter_jit
 def _start(config: Config, keys: tuple[str, ...], theta: Float[Array, "b k"], mesh: Mesh) -> tuple[Model, State]:
-    def start(theta):
-        model = build_model(with_parameters(config, keys, theta))
-        return model, initial_state(model)
-
-    return _on_cases(eqx.filter_vmap(start), mesh)(theta)
+    return _on_cases(eqx.filter_vmap(lambda theta: model_and_state(with_parameters(config, keys, theta))), mesh)(theta)
 
 
 @eqx.filter_jit
@@ -160,21 +144,7 @@ def _advance(model: Model, state: State, steps: int, mesh: Mesh) -> State:
 
 def _figures(model: Model, state: State) -> Float[Array, " columns"]:
     """The numbers of :data:`COLUMNS` for one case (NaN where undefined; ``status`` as its code)."""
-    extents = damage_extents(model.grid, state.fields.damage, model.outside_pit)
-    failed = state.status == FAILED
-    values = [
-        state.status,
-        jnp.where(failed, state.failure_time_s, jnp.nan),
-        state.initiation_time_s,
-        state.initiation_pressure_Pa,
-        state.max_pressure_Pa,
-        extents.depth_extent_m,
-        extents.lateral_extent_m,
-        jnp.where(extents.depth_extent_m > 0, extents.mean_depth_m, jnp.nan),
-        state.step,
-        state.trials,
-    ]
-    return jnp.stack([jnp.asarray(v, state.time_s.dtype) for v in values])
+    return run_figures(model, state).row(state.figures.time_s.dtype)
 
 
 _batch_figures = eqx.filter_jit(lambda model, state, mesh: _on_cases(eqx.filter_vmap(_figures), mesh)(model, state))
@@ -182,15 +152,7 @@ _batch_figures = eqx.filter_jit(lambda model, state, mesh: _on_cases(eqx.filter_
 
 def row(figures: Float[np.ndarray, " columns"]) -> dict[str, Any]:
     """One case's figures as JSON/CSV values: the status by name, ``None`` for NaN, integer counts."""
-    out: dict[str, Any] = {}
-    for column, value in zip(COLUMNS, figures.tolist(), strict=True):
-        if column == "status":
-            out[column] = STATUS_NAMES[int(value)]
-        elif column.startswith("n_"):
-            out[column] = int(value)
-        else:
-            out[column] = value if math.isfinite(value) else None
-    return out
+    return RunFigures.of_rows(figures).as_json()
 
 
 class Batch(eqx.Module):
@@ -242,7 +204,7 @@ def run_batch(
         if should_stop is not None and should_stop():
             return None
         state = _advance(model, state, chunk_steps, mesh)
-        running = int(np.sum(gather(state.status) == RUNNING))
+        running = int(np.sum(gather(state.status) == Status.RUNNING))
         if on_chunk is not None:
             on_chunk(running, int(np.max(gather(state.step))))
     return gather(_batch_figures(model, state, mesh))[: batch.cases]

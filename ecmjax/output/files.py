@@ -4,7 +4,7 @@ Every writer puts its bytes in a temporary file beside the target and :func:`os.
 place, so a reader (or a run killed half-way) sees either the old file or the complete new one, never a
 torn one. JSON is strict: NumPy and JAX scalars and arrays become Python numbers and lists, and a NaN or
 infinity raises instead of being written, unless converted to ``None`` on purpose by
-:func:`~ecmjax.model.records.finite_or_none`.
+:func:`~ecmjax.model.figures.finite_or_none`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ecmjax.model.records import finite_or_none  # the writers' one exception to strict JSON, re-exported
+from ecmjax.model.figures import finite_or_none  # the writers' one exception to strict JSON, re-exported
 
 __all__ = ["finite_or_none", "save_figure", "to_jsonable", "write_csv", "write_json", "write_npz", "write_text"]
 

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array
 
-from ecmjax.physics.elasticity import lame_parameters_Pa
+from ecmjax.physics.elasticity import lame_parameters_Pa, void_stiffness
 from ecmjax.physics.fracture import penny_crack_volume_m3, plane_strain_modulus_Pa
 from ecmjax.physics.geometry import euclidean_norm, semi_ellipse_sdf, smooth_indicator
 from ecmjax.physics.references import SphericalCavitySolution
@@ -118,7 +118,7 @@ def sphere_problem(grid: Grid | Grid3D, radius_m: float = 1e-6) -> tuple[Elastic
 
     chi, chi_cells = indicator(*grid.node_coordinates_m()), indicator(*grid.cell_centres_m())
     mu, lam = lame_parameters_Pa(HOLE_YOUNGS_MODULUS_PA, HOLE_POISSON_RATIO)
-    stiffness = (1.0 - chi_cells) + 1e-6 * chi_cells
+    stiffness = void_stiffness(chi_cells, 1e-6)
     problem = quarter_plane_problem(
         grid, _lame_sphere(radius_m), mu * stiffness, lam * stiffness, jnp.ones(grid.shape), chi, PRESSURE_PA
     )

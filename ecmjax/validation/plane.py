@@ -19,7 +19,7 @@ import numpy as np
 
 from ecmjax.config.precision import verification_rtol
 from ecmjax.physics.constants import FARADAY_C_PER_MOL, LI_MOLAR_VOLUME_M3_PER_MOL
-from ecmjax.physics.elasticity import lame_parameters_Pa
+from ecmjax.physics.elasticity import lame_parameters_Pa, void_stiffness
 from ecmjax.physics.geometry import semi_ellipse_sdf, smooth_indicator
 from ecmjax.physics.kinetics import inverse_thermal_voltage_per_V, symmetric_overpotential_V
 from ecmjax.physics.references import (
@@ -155,7 +155,7 @@ def solve_elliptic_hole(
     chi = smooth_indicator(semi_ellipse_sdf(x, y, b_m, a_m), h)
     chi_cells = smooth_indicator(semi_ellipse_sdf(xc, yc, b_m, a_m), h)
     mu, lam = lame_parameters_Pa(YOUNGS_MODULUS_PA, POISSON_RATIO)
-    stiffness = (1.0 - chi_cells) + 1e-6 * chi_cells
+    stiffness = void_stiffness(chi_cells, 1e-6)
 
     exact = EllipticHoleSolution(a_m, b_m, YOUNGS_MODULUS_PA, POISSON_RATIO, pressure_Pa, remote_stress_Pa)
     problem = quarter_plane_problem(grid, exact, mu * stiffness, lam * stiffness, jnp.ones(shape), chi, pressure_Pa)

@@ -29,7 +29,7 @@ STEPS = 4
 @eqx.filter_jit
 def pressure_after_steps(config):
     model = build_model(config)
-    return advance(model, initial_state(model), STEPS).pressure_Pa
+    return advance(model, initial_state(model), STEPS).figures.pressure_Pa
 
 
 def test_unknown_or_integer_keys_are_refused():
@@ -51,4 +51,4 @@ def test_early_pressure_derivatives_match_central_differences():
             float(pressure_after_steps(with_parameters(config, KEYS, theta + s * h * np.eye(3)[i]))) for s in (1, -1)
         )
         central = (up - down) / (2 * h)
-        assert float(sensitivity.tangents.pressure_Pa[i]) == pytest.approx(central, rel=1e-3), key
+        assert float(sensitivity.tangents.figures.pressure_Pa[i]) == pytest.approx(central, rel=1e-3), key

@@ -49,6 +49,7 @@ CASES = {
 }
 FIELDS = ("potential_V", "displacement_m", "damage", "damage_floor", "history_J_per_m3")
 SCALARS = ("time_s", "dt_s", "pressure_Pa", "li_volume_m2", "cavity_volume_m2", "crack_tip_depth_m", "max_damage")
+"""Figures of the last step (:class:`ecmjax.model.figures.StepFigures`)."""
 COUNTS = ("step", "trials", "staggered_iterations", "unconverged_steps")
 
 
@@ -65,7 +66,7 @@ def _split_run(preconditioner: str, dimension: str) -> dict:
     import jax
     import jax.numpy as jnp
 
-    from ecmjax.model.simulation import _advance
+    from ecmjax.model.simulation import advance_jit
 
     jax.config.update("jax_enable_x64", True)
     runs = {}
@@ -75,12 +76,14 @@ def _split_run(preconditioner: str, dimension: str) -> dict:
         runs[devices] = run(config, chunk_steps=STEPS // 2, stop_when=lambda s: int(s.step) >= STEPS)
     one, (model, split) = runs[1][1], runs[DEVICES]
     # The same arguments as the run's last call: served from the in-memory cache, not compiled again.
-    program = _advance.lower(model, split, jnp.asarray(STEPS // 2)).lowered.compile().as_text()
+    program = advance_jit.lower(model, split, jnp.asarray(STEPS // 2)).lowered.compile().as_text()
     return {
         "device_count": jax.device_count(),
         "cells": list(one.fields.history_J_per_m3.shape),
         "fields": {n: _relative_difference(getattr(one.fields, n), getattr(split.fields, n)) for n in FIELDS},
-        "scalars": {name: _relative_difference(getattr(one, name), getattr(split, name)) for name in SCALARS},
+        "scalars": {
+            name: _relative_difference(getattr(one.figures, name), getattr(split.figures, name)) for name in SCALARS
+        },
         "history": _relative_difference(one.history, split.history),
         "counts": {name: [int(getattr(one, name)), int(getattr(split, name))] for name in COUNTS},
         "layouts": {
