@@ -27,7 +27,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from jaxtyping import Array, Bool, Float
 
-from ecmjax.config import DIFFERENTIABLE_KEYS, Config, parameter_values, with_parameters
+from ecmjax.config import DIFFERENTIABLE_KEYS, Config, key_values, parameter_values, with_parameters
 from ecmjax.model.figures import RunFigures, Status
 from ecmjax.model.simulation import Model, State, advance, model_and_state, run_figures
 from ecmjax.solver import checkpoint
@@ -59,11 +59,6 @@ def case_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
     return Mesh(np.asarray(jax.devices() if devices is None else devices), (CASES,))
 
 
-def _leaf(config: Config, key: str) -> Any:
-    section, name = key.split(".")
-    return getattr(getattr(config, section), name)
-
-
 def _trace_start_and_step(config: Config, keys: tuple[str, ...]) -> None:
     """Trace a model with ``keys`` as arrays through one step (no compute); raises if one must be static."""
     theta = jnp.asarray(parameter_values(config, keys))
@@ -80,7 +75,7 @@ def batched_keys(configs: Sequence[Config]) -> tuple[str, ...]:
     A float used in Python control flow when the model is built (a grid size, a solver tolerance checked
     on construction) cannot be batched: tracing it raises, and such keys split the sweep into groups.
     """
-    varying = tuple(key for key in DIFFERENTIABLE_KEYS if len({_leaf(c, key) for c in configs}) > 1)
+    varying = tuple(key for key in DIFFERENTIABLE_KEYS if len({key_values(c, [key])[0] for c in configs}) > 1)
     if not varying:
         return ()
     tracing_errors = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError)

@@ -15,6 +15,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -111,7 +112,12 @@ def _split_run(preconditioner: str, dimension: str) -> dict:
 def split_run(request) -> dict:
     # jacobi: about 70 s on 2 cores, compilation included; multigrid (slow): about 85 s; 3D (slow): about 9
     # minutes on 2 cores shared with another test run.
-    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={DEVICES}", "ECMJAX_CACHE_DIR": ""}
+    env = {
+        **os.environ,
+        "XLA_FLAGS": f"--xla_force_host_platform_device_count={DEVICES}",
+        "ECMJAX_CACHE_DIR": "",
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH", "")]),  # cases
+    }
     child = subprocess.run(
         [sys.executable, __file__, *request.param], env=env, capture_output=True, text=True, timeout=1800, check=False
     )
