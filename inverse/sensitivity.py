@@ -54,6 +54,7 @@ from ecmjax.model.simulation import Model, State, advance, build_model, initial_
 
 __all__ = ["Sensitivity", "run_with_sensitivities"]
 
+
 def _jvp(fn: Callable, primal, tangent):
     """``jax.jvp`` of ``fn`` at ``primal`` along the tangents of its inexact arrays (``None`` elsewhere).
 

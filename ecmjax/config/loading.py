@@ -308,7 +308,8 @@ def _check_consistency(config: Config) -> list[str]:
     h = config.cell_size_m
     if depth / h < MIN_CELLS_PER_DEPTH * (1 - GRID_RTOL):
         problems.append(
-            f"geometry.depth_m = {format_value(depth)} spans only {format_number(depth / h)} cells of h = {format_number(h)} m:"
+            f"geometry.depth_m = {format_value(depth)} spans only {format_number(depth / h)} cells of"
+            f" h = {format_number(h)} m:"
             f" the grid must resolve the defect with at least {MIN_CELLS_PER_DEPTH} cells;"
             f" {_refine(grid, h / (depth / MIN_CELLS_PER_DEPTH))}"
         )
@@ -316,7 +317,8 @@ def _check_consistency(config: Config) -> list[str]:
     if h > length / 2 * (1 + GRID_RTOL):
         problems.append(
             f"material.phase_field_length_m = {format_value(length)} is not resolved by the grid: needs"
-            f" h <= l/2, but h = {format_number(h)} m; raise material.phase_field_length_m to >= {format_number(2 * h)},"
+            f" h <= l/2, but h = {format_number(h)} m; raise material.phase_field_length_m to"
+            f" >= {format_number(2 * h)},"
             f" or {_refine(grid, h / (length / 2))}"
         )
     return problems
@@ -325,7 +327,8 @@ def _check_consistency(config: Config) -> list[str]:
 def _refine(grid: GridConfig, factor: float) -> str:
     """Advice to refine a square grid by at least ``factor``, keeping its cells square."""
     k = _ceil(factor)
-    return f"refine the grid by a factor >= {format_number(factor)}, e.g. grid.nx = {k * grid.nx} and grid.ny = {k * grid.ny}"
+    example = f"grid.nx = {k * grid.nx} and grid.ny = {k * grid.ny}"
+    return f"refine the grid by a factor >= {format_number(factor)}, e.g. {example}"
 
 
 def _default(section: str, key: str) -> Any:
@@ -335,5 +338,3 @@ def _default(section: str, key: str) -> Any:
 def _ceil(x: float) -> int:
     """Ceiling that ignores floating-point noise (``128.00000000000003 -> 128``)."""
     return math.ceil(x * (1 - GRID_RTOL))
-
-

@@ -3,8 +3,8 @@
 Every key is declared once, as a field of its section's module with its :class:`KeySpec` (type and
 bounds or choices); :data:`SPECS`, :data:`DEFAULTS` and :data:`VALID_KEYS` are derived from these
 declarations. :func:`ecmjax.config.loading.load_config` reads and checks a configuration against them.
-:class:`Config` is an immutable pytree: floats are leaves (so ``jax.grad`` of a function of the config works), strings and
-ints are static. Every key carries its SI unit in its name.
+:class:`Config` is an immutable pytree: floats are leaves (so ``jax.grad`` of a function of the config
+works), strings and ints are static. Every key carries its SI unit in its name.
 """
 
 from __future__ import annotations
@@ -325,7 +325,7 @@ class SolverConfig(eqx.Module):
 
 
 class Config(eqx.Module):
-    """A validated run configuration, one sub-module per TOML section. Build it with :func:`ecmjax.config.load_config`."""
+    """A validated run configuration, one sub-module per TOML section; build it with :func:`ecmjax.load_config`."""
 
     geometry: GeometryConfig = eqx.field(default_factory=GeometryConfig)
     domain: DomainConfig = eqx.field(default_factory=DomainConfig)
