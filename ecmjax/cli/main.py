@@ -1,7 +1,7 @@
 """The ``ecmjax`` command: ``run`` a configuration, ``sweep`` parameters, ``validate``, ``critical-pressure``.
 
 The command only parses arguments, calls the library and writes what it returns; every number comes
-from :mod:`ecmjax.model.problems` or :mod:`ecmjax.validation.plane`. Nothing is written before the input is checked;
+from :mod:`ecmjax.model.problems` or :mod:`ecmjax.validation`. Nothing is written before the input is checked;
 ``run`` then writes ``DIR/config.toml`` (which ``--resume`` checks against) and its checkpoints, and the
 results once the run ends, every file atomically (:mod:`ecmjax.output.files`), ``result.json`` last.
 
@@ -746,11 +746,11 @@ def _validate(args: argparse.Namespace) -> int:
 
     dtype = precision.use_default_dtype(args.dtype)
     try:
-        validation = importlib.import_module("ecmjax.validation.plane")
+        validation = importlib.import_module("ecmjax.validation")
     except ModuleNotFoundError as err:
-        if err.name != "ecmjax.validation.plane":
+        if err.name != "ecmjax.validation":
             raise
-        _error("the validation cases (ecmjax.validation.plane) are not installed")
+        _error("the validation cases (ecmjax.validation) are not installed")
         return EXIT_FAILED
 
     if not args.quiet:
