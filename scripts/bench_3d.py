@@ -1,6 +1,6 @@
 """The 3D elastic solve against the axisymmetric one: what a 3D defect costs (issue 8, partial).
 
-The pressurised spherical cavity of ``ecmjax/validation_3d.py`` (a hemispherical pit under a mirror
+The pressurised spherical cavity of ``ecmjax/validation/axisymmetric.py`` (a hemispherical pit under a mirror
 plane, 100 MPa, Lame's exact far field on a box of 1.5 radii), float64, relative residual 1e-8, solved
 
 - ``3d``: on the octant, ``n^3`` cells, CG on the stored 27-point stencil with one multigrid V-cycle;

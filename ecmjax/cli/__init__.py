@@ -2,7 +2,7 @@
 ``critical-pressure``; one module per subcommand, on the arguments and checks of :mod:`ecmjax.cli.common`.
 
 The command only parses arguments, calls the library and writes what it returns; every number comes
-from :mod:`ecmjax.model.problems` or :mod:`ecmjax.validation.plane`. Nothing is written before the input is checked;
+from :mod:`ecmjax.model.problems` or :mod:`ecmjax.validation`. Nothing is written before the input is checked;
 ``run`` then writes ``DIR/config.toml`` (which ``--resume`` checks against) and its checkpoints, and the
 results once the run ends, every file atomically (:mod:`ecmjax.output.files`), ``result.json`` last.
 

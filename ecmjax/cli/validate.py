@@ -57,11 +57,11 @@ def command(args: argparse.Namespace) -> int:
 
     dtype = precision.use_default_dtype(args.dtype)
     try:
-        validation = importlib.import_module("ecmjax.validation.plane")
+        validation = importlib.import_module("ecmjax.validation")
     except ModuleNotFoundError as err:
-        if err.name != "ecmjax.validation.plane":
+        if err.name != "ecmjax.validation":
             raise
-        error("the validation cases (ecmjax.validation.plane) are not installed")
+        error("the validation cases (ecmjax.validation) are not installed")
         return EXIT_FAILED
 
     if not args.quiet:

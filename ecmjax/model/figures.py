@@ -24,6 +24,8 @@ import jaxtyping
 import numpy as np
 from jaxtyping import Array, Float, Int
 
+from ecmjax.solver.nonlinear.stagger import DAMAGE_FAILED, DISPLACEMENT_FAILED, PRESSURE_FAILED
+
 __all__ = ["Figures", "Quantity", "RunFigures", "Status", "StepFigures", "finite_or_none"]
 
 
@@ -42,9 +44,9 @@ class Quantity(_Described):
 
     NONE = 0, ""
     POTENTIAL = 1, "ionic potential"
-    DISPLACEMENT = 2, "displacement"
-    DAMAGE = 3, "damage"
-    PRESSURE = 4, "Li pressure"
+    DISPLACEMENT = DISPLACEMENT_FAILED, "displacement"
+    DAMAGE = DAMAGE_FAILED, "damage"
+    PRESSURE = PRESSURE_FAILED, "Li pressure"
 
 
 class Status(_Described):

@@ -63,8 +63,8 @@ from ecmjax.solver.fields.potential import (
     solve_potential,
 )
 from ecmjax.solver.grid import Grid, Grid3D
-from ecmjax.solver.nonlinear.anderson import anderson_start, anderson_step
 from ecmjax.solver.nonlinear.newton import NewtonKrylov
+from ecmjax.solver.nonlinear.stagger import DamageUpdate, ElasticUpdate, staggered_solve
 from ecmjax.solver.parallel.decomposition import Tree, domain_mesh, split_along_x
 
 MAX_RETRIES = 1
@@ -236,8 +236,7 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
         irreversibility_tolerance=config.damage.irreversibility_tolerance,
     )
 
-    def iterate(carry):
-        k, u, d, p, history, _, _, failed, acceleration = carry
+    def elastic_step(u, d, p):
         u_p, du_dp, cavity, compliance, elastic_info = _elasticity(model, p, d, fields, u)
         p_new = balanced_pressure_Pa(
             p,
@@ -247,46 +246,38 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
             cavity_compliance_m2_per_Pa=compliance,
             stack_pressure_Pa=stack,
         )
-        u_new = u_p + (p_new - p) * du_dp
-        history = jnp.maximum(fields.history_J_per_m3, _tensile_energy_J_per_m3(model, u_new))
+        return ElasticUpdate(u_p + (p_new - p) * du_dp, p_new, elastic_info.relative_residual)
+
+    def damage_step(u, p, d):
+        history = jnp.maximum(fields.history_J_per_m3, _tensile_energy_J_per_m3(model, u))
         d_solved, damage_info = solve_damage(damage_problem(history), d, model.solver)
-        change = jnp.maximum(jnp.max(jnp.abs(d_solved - d)), jnp.abs(p_new - p) / jnp.maximum(p_new, stack))
-        d_new = d + config.damage.over_relaxation * (d_solved - d)
-        if acceleration is not None:
-            d_new, acceleration = anderson_step(acceleration, d, d_new)
-        d_new = jnp.clip(d_new, 0.0, jnp.maximum(d_solved, 1.0))
-        failed = jnp.where(failed > 0, failed, jnp.where(jnp.isfinite(elastic_info.relative_residual), 0, 2))
-        failed = jnp.where(failed > 0, failed, jnp.where(damage_info.converged, 0, 3))
-        failed = jnp.where(failed > 0, failed, jnp.where(jnp.isfinite(p_new), 0, 4))
-        return k + 1, u_new, d_new, p_new, history, change, elastic_info.relative_residual, failed, acceleration
+        return DamageUpdate(d_solved, history, damage_info.converged)
 
-    def converged(change, elastic_residual):
-        tolerance = config.damage.staggered_tolerance
-        return (change <= tolerance) & (elastic_residual <= tolerance)
-
-    def keep_iterating(carry):
-        k, _, _, _, _, change, elastic_residual, failed, _ = carry
-        return ~converged(change, elastic_residual) & (k < config.damage.max_staggered_iterations) & (failed == 0)
-
-    failed = jnp.where(potential_info.converged & jnp.all(jnp.isfinite(phi)), 0, 1)
-    start = (
-        jnp.asarray(0),
+    staggered = staggered_solve(
+        elastic_step,
+        damage_step,
         fields.displacement_m,
         fields.damage,
         p_old,
         fields.history_J_per_m3,
-        jnp.asarray(jnp.inf, p_old.dtype),
-        jnp.asarray(jnp.inf, p_old.dtype),
+        tolerance=config.damage.staggered_tolerance,
+        max_iterations=config.damage.max_staggered_iterations,
+        pressure_scale_Pa=stack,
+        over_relaxation=config.damage.over_relaxation,
+        anderson_depth=config.damage.anderson_depth,
+        failed=jnp.where(potential_info.converged & jnp.all(jnp.isfinite(phi)), 0, Quantity.POTENTIAL),
     )
-    depth = config.damage.anderson_depth
-    acceleration = anderson_start(fields.damage, depth) if depth else None
-    iterations, u, d, p, history, change, elastic_residual, failed, _ = lax.while_loop(
-        keep_iterating, iterate, start + (failed, acceleration)
+    u, d, p, history, failed = (
+        staggered.displacement_m,
+        staggered.damage,
+        staggered.pressure_Pa,
+        staggered.history_J_per_m3,
+        staggered.failed,
     )
     body = li_body(config, grid, model.defect, d, fields.damage_floor).node_indicator
     damage_floor = jnp.maximum(fields.damage_floor, d)
-    failed = jnp.where(failed > 0, failed, jnp.where(jnp.all(jnp.isfinite(u)), 0, 2))
-    failed = jnp.where(failed > 0, failed, jnp.where(jnp.all(jnp.isfinite(d)), 0, 3))
+    failed = jnp.where(failed > 0, failed, jnp.where(jnp.all(jnp.isfinite(u)), 0, Quantity.DISPLACEMENT))
+    failed = jnp.where(failed > 0, failed, jnp.where(jnp.all(jnp.isfinite(d)), 0, Quantity.DAMAGE))
     return _Trial(
         fields=Fields(
             potential_V=phi,
@@ -308,8 +299,8 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
             current_into_defect_A_per_m=current + slope * (p - p_old),
             pressure_cap_Pa=cap,
         ),
-        staggered_converged=converged(change, elastic_residual),
-        staggered_iterations=iterations,
+        staggered_converged=staggered.converged,
+        staggered_iterations=staggered.iterations,
         solved=failed,
     )
 

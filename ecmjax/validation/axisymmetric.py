@@ -1,6 +1,6 @@
 """Validation of the axisymmetric (r, z) and 3D models against closed-form solutions and each other.
 
-The plane cases of :mod:`ecmjax.validation.plane`, :mod:`ecmjax.validation.crack` and
+The plane cases of :mod:`ecmjax.validation.elasticity`, :mod:`ecmjax.validation.crack` and
 :mod:`ecmjax.validation.griffith`, revolved about ``x = 0`` (issue 8):
 
 * the pressurised circle becomes a spherical cavity: wall hoop stresses ``p/2``, meridional and
@@ -28,34 +28,24 @@ import numpy as np
 from jaxtyping import Array
 
 from ecmjax.physics.elasticity import lame_parameters_Pa, void_stiffness
-from ecmjax.physics.fracture import penny_crack_volume_m3, plane_strain_modulus_Pa
+from ecmjax.physics.fracture import penny_crack_volume_m3
 from ecmjax.physics.geometry import euclidean_norm, semi_ellipse_sdf, smooth_indicator
 from ecmjax.physics.references import SphericalCavitySolution
 from ecmjax.solver.fields.elasticity import ElasticityProblem, cavity_opening_m2, cell_stress_Pa
 from ecmjax.solver.grid import Grid, Grid3D
 from ecmjax.solver.operators import max_on_contour
-from ecmjax.validation.crack import (
-    EFFECTIVE_LENGTH,
-    LENGTH_RATIO,
+from ecmjax.validation.common import (
     POISSON_RATIO,
-    YOUNGS_MODULUS_PA,
-    CrackSolution,
-    solve_sneddon_crack,
-)
-from ecmjax.validation.griffith import LAW_VOLUME_RATIOS, PENNY, critical_pressure_row, evolve_volume_controlled
-from ecmjax.validation.plane import (
-    POISSON_RATIO as HOLE_POISSON_RATIO,
-)
-from ecmjax.validation.plane import (
     PRESSURE_PA,
+    YOUNGS_MODULUS_PA,
     CaseResult,
     observed_order,
+    plane_strain_modulus,
     quarter_plane_problem,
     solve_quarter_plane,
 )
-from ecmjax.validation.plane import (
-    YOUNGS_MODULUS_PA as HOLE_YOUNGS_MODULUS_PA,
-)
+from ecmjax.validation.crack import EFFECTIVE_LENGTH, LENGTH_RATIO, CrackSolution, solve_sneddon_crack
+from ecmjax.validation.griffith import LAW_VOLUME_RATIOS, PENNY, critical_pressure_row, evolve_volume_controlled
 
 LAME_SPHERE = "Lame (1852): pressurised spherical cavity in an infinite solid, hoop stresses p/2 at the wall"
 LAME_SPHERE_OPENING = "Lame (1852): spherical cavity, wall displacement p r / (4 mu), opening 4 pi r^2 u"
@@ -88,7 +78,7 @@ def sphere_opening_convergence(resolutions=(8, 16, 32)) -> tuple[list[float], fl
 
 
 def _lame_sphere(radius_m: float = 1e-6) -> SphericalCavitySolution:
-    return SphericalCavitySolution(radius_m, HOLE_YOUNGS_MODULUS_PA, HOLE_POISSON_RATIO, PRESSURE_PA)
+    return SphericalCavitySolution(radius_m, YOUNGS_MODULUS_PA, POISSON_RATIO, PRESSURE_PA)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,7 +107,7 @@ def sphere_problem(grid: Grid | Grid3D, radius_m: float = 1e-6) -> tuple[Elastic
         return smooth_indicator(semi_ellipse_sdf(radius, coordinates[-1], radius_m, radius_m), h)
 
     chi, chi_cells = indicator(*grid.node_coordinates_m()), indicator(*grid.cell_centres_m())
-    mu, lam = lame_parameters_Pa(HOLE_YOUNGS_MODULUS_PA, HOLE_POISSON_RATIO)
+    mu, lam = lame_parameters_Pa(YOUNGS_MODULUS_PA, POISSON_RATIO)
     stiffness = void_stiffness(chi_cells, 1e-6)
     problem = quarter_plane_problem(
         grid, _lame_sphere(radius_m), mu * stiffness, lam * stiffness, jnp.ones(grid.shape), chi, PRESSURE_PA
@@ -190,9 +180,7 @@ def solve_penny_crack(box_ratio: float = PENNY_BOX_RATIO) -> CrackSolution:
 
 
 def penny_volume_m3(radius_m: float) -> float:
-    return float(
-        penny_crack_volume_m3(PRESSURE_PA, radius_m, plane_strain_modulus_Pa(YOUNGS_MODULUS_PA, POISSON_RATIO))
-    )
+    return float(penny_crack_volume_m3(PRESSURE_PA, radius_m, plane_strain_modulus()))
 
 
 def penny_volume_row(solution: CrackSolution) -> CaseResult:

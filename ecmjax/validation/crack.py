@@ -66,16 +66,21 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ecmjax.physics.elasticity import degradation, lame_parameters_Pa
-from ecmjax.physics.fracture import plane_strain_modulus_Pa, sneddon_half_opening_m, sneddon_volume_m2
+from ecmjax.physics.fracture import sneddon_half_opening_m, sneddon_volume_m2
 from ecmjax.physics.references import EllipticHoleSolution
 from ecmjax.solver.fields.elasticity import cavity_opening_m2
 from ecmjax.solver.grid import Grid
 from ecmjax.solver.operators import cell_mean, gradient_at_gauss_points, values_at_gauss_points
-from ecmjax.validation.plane import CaseResult, quarter_plane_problem, solve_quarter_plane
+from ecmjax.validation.common import (
+    POISSON_RATIO,
+    PRESSURE_PA,
+    YOUNGS_MODULUS_PA,
+    CaseResult,
+    plane_strain_modulus,
+    quarter_plane_problem,
+    solve_quarter_plane,
+)
 
-YOUNGS_MODULUS_PA = 150e9
-POISSON_RATIO = 0.26
-PRESSURE_PA = 100e6
 HALF_LENGTH_M = 1e-6
 RESIDUAL_STIFFNESS = 1e-6
 
@@ -216,18 +221,14 @@ def solve_sneddon_crack(
     )
 
 
-def _plane_strain_modulus() -> float:
-    return float(plane_strain_modulus_Pa(YOUNGS_MODULUS_PA, POISSON_RATIO))
-
-
 def sneddon_opening_m(x_m: float, half_length_m: float) -> float:
     """Sneddon's full opening ``2 (2 p a / E') sqrt(1 - x^2 / a^2)`` at ``x``."""
-    return 2.0 * float(sneddon_half_opening_m(PRESSURE_PA, half_length_m, _plane_strain_modulus(), x_m))
+    return 2.0 * float(sneddon_half_opening_m(PRESSURE_PA, half_length_m, plane_strain_modulus(), x_m))
 
 
 def sneddon_crack_volume_m2(half_length_m: float) -> float:
     """Sneddon's crack volume (area per unit depth) ``2 pi p a^2 / E'``."""
-    return float(sneddon_volume_m2(PRESSURE_PA, half_length_m, _plane_strain_modulus()))
+    return float(sneddon_volume_m2(PRESSURE_PA, half_length_m, plane_strain_modulus()))
 
 
 def solution_rows(solution: CrackSolution, label: str, tolerance: float = 0.05) -> list[CaseResult]:

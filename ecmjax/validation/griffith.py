@@ -3,7 +3,9 @@
 The Sneddon crack of case 2 (:mod:`ecmjax.validation.crack`: half-length ``a0`` on ``y = 0``, frozen AT2
 damage with a broken core, BCY pressure work ``p (-int u . grad d)``, mirrored quarter plane with the
 far field of a sharp crack on the outer sides) is now free to grow. A volume ``V`` of fluid (Li) is
-injected in steps; at each step elasticity and damage are staggered to convergence:
+injected in steps; at each step elasticity and damage are staggered to convergence by the coupled
+model's own iteration (:func:`ecmjax.solver.nonlinear.stagger.staggered_solve`: over-relaxed and
+Anderson-mixed as in :mod:`ecmjax.model.simulation`, to :data:`STAGGERED_TOLERANCE`):
 
 * elasticity at fixed damage, degraded by ``g(d)``, with the pressure ``p`` that makes the crack's
   volume ``-int u . grad d`` equal to ``V``. The split energy is positively homogeneous of degree 2, so
@@ -50,9 +52,9 @@ import time
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 from jaxtyping import Array, Float
 
+from ecmjax.config import DEFAULTS
 from ecmjax.config.precision import verification_rtol
 from ecmjax.physics.elasticity import lame_parameters_Pa
 from ecmjax.physics.fracture import (
@@ -60,7 +62,6 @@ from ecmjax.physics.fracture import (
     griffith_critical_pressure_Pa,
     penny_crack_critical_pressure_Pa,
     penny_crack_volume_m3,
-    plane_strain_modulus_Pa,
     sneddon_volume_m2,
     volume_controlled_pressure_Pa,
 )
@@ -75,16 +76,21 @@ from ecmjax.solver.fields.elasticity import (
 )
 from ecmjax.solver.grid import Grid
 from ecmjax.solver.nonlinear.newton import NewtonKrylov
-from ecmjax.validation.crack import (
-    HALF_LENGTH_M,
+from ecmjax.solver.nonlinear.stagger import DamageUpdate, ElasticUpdate, Staggered, staggered_solve
+from ecmjax.validation.common import (
     POISSON_RATIO,
     YOUNGS_MODULUS_PA,
+    CaseResult,
+    plane_strain_modulus,
+    quarter_plane_problem,
+)
+from ecmjax.validation.crack import (
+    HALF_LENGTH_M,
     ClampedFarField,
     cell_degradation,
     crack_damage,
     effective_half_length_m,
 )
-from ecmjax.validation.plane import CaseResult, quarter_plane_problem
 
 FRACTURE_ENERGY_J_PER_M2 = llzo.fracture_energy_J_per_m2
 """LLZO's ``Gc = K_IC^2 (1 - nu^2) / E`` (6.2 J/m^2), with case 2's ``E`` and ``nu``."""
@@ -93,7 +99,7 @@ TIP_DAMAGE = 0.9
 GROWTH_CELLS = 2.0
 """Tip advance, in cells, that counts as growth."""
 STAGGERED_TOLERANCE = 1e-4
-"""Largest nodal damage change of a staggered iteration at convergence."""
+"""Largest nodal damage change, and relative pressure change, of a staggered iteration at convergence."""
 MAX_STAGGERED_ITERATIONS = 400
 
 GRIFFITH = "Griffith (1921) with K = p sqrt(pi a) (Sneddon 1946): p_c = sqrt(E' Gc / (pi a)), plane strain"
@@ -141,28 +147,24 @@ class GriffithSetup:
         """``p_c = sqrt(E' Gc_eff / (pi a_eff))``; of a penny crack ``sqrt(pi E' Gc_eff / (4 a_eff))``."""
         critical = penny_crack_critical_pressure_Pa if self.axisymmetric else griffith_critical_pressure_Pa
         return float(
-            critical(_plane_strain_modulus(), self.effective_fracture_energy_J_per_m2, self.effective_half_length_m)
+            critical(plane_strain_modulus(), self.effective_fracture_energy_J_per_m2, self.effective_half_length_m)
         )
 
     def critical_volume_m2(self) -> float:
         """Sneddon's volume at the Griffith pressure: ``2 pi p_c a_eff^2 / E'``, or ``16 p_c a_eff^3 / (3 E')``
         (m^3) for a penny crack."""
         volume = penny_crack_volume_m3 if self.axisymmetric else sneddon_volume_m2
-        return float(volume(self.griffith_pressure_Pa(), self.effective_half_length_m, _plane_strain_modulus()))
+        return float(volume(self.griffith_pressure_Pa(), self.effective_half_length_m, plane_strain_modulus()))
 
     def volume_law_pressure_Pa(self, volume_m2: float) -> float:
         """``(2 E' Gc_eff^2 / (pi V))^(1/3)``; for a penny crack ``(pi^3 E'^2 Gc_eff^3 / (12 V))^(1/5)``
         (Griffith's pressure with the radius eliminated through Sneddon's volume)."""
         if self.axisymmetric:
             gc = self.effective_fracture_energy_J_per_m2
-            return float((np.pi**3 * _plane_strain_modulus() ** 2 * gc**3 / (12.0 * volume_m2)) ** 0.2)
+            return float((np.pi**3 * plane_strain_modulus() ** 2 * gc**3 / (12.0 * volume_m2)) ** 0.2)
         return float(
-            volume_controlled_pressure_Pa(_plane_strain_modulus(), self.effective_fracture_energy_J_per_m2, volume_m2)
+            volume_controlled_pressure_Pa(plane_strain_modulus(), self.effective_fracture_energy_J_per_m2, volume_m2)
         )
-
-
-def _plane_strain_modulus() -> float:
-    return float(plane_strain_modulus_Pa(YOUNGS_MODULUS_PA, POISSON_RATIO))
 
 
 def tip_position_m(grid: Grid, damage: Float[Array, "nnx nny"], level: float = TIP_DAMAGE) -> float:
@@ -181,55 +183,59 @@ def tensile_energy_J_per_m3(grid: Grid, u: Float[Array, "2 nnx nny"]) -> Float[A
     return cell_tensile_energy_J_per_m3(grid, u, mu, lam)
 
 
-class _Equilibrium(eqx.Module):
-    displacement_m: Float[Array, "2 nnx nny"]
-    damage: Float[Array, "nnx nny"]
-    history_J_per_m3: Float[Array, "nx ny"]
-    pressure_Pa: Float[Array, ""]
-    iterations: Array
-    change: Float[Array, ""]
-
-
 @eqx.filter_jit
-def _stagger(
+def staggered_equilibrium(
     elastic: ElasticityProblem,
     damage_problem: DamageProblem,
     damage: Float[Array, "nnx nny"],
     unit_displacement_m: Float[Array, "2 nnx nny"],
+    pressure_Pa: Float[Array, ""],
     volume_m2: Float[Array, ""],
     pressure_work_in_damage: bool = False,
-) -> _Equilibrium:
-    """Alternate elasticity at volume ``V`` and damage until the damage changes by less than the tolerance.
+) -> Staggered:
+    """Elasticity at volume ``V`` and damage, staggered by the coupled model's iteration
+    (:func:`ecmjax.solver.nonlinear.stagger.staggered_solve`, with its Anderson depth and over-relaxation).
 
-    ``elastic`` is loaded by its ``cavity_pressure_Pa`` (and a far field at that pressure);
-    ``damage_problem`` carries the bound and the history of the previous step.
+    ``elastic`` is loaded by its ``cavity_pressure_Pa`` (and a far field at that pressure); the iteration
+    carries, and returns, the displacement at that reference pressure, and starts from ``damage`` and the
+    last step's ``pressure_Pa``. ``damage_problem`` carries the bound and the history of the previous step.
     """
     grid = elastic.grid
     reference = elastic.cavity_pressure_Pa
+    copies = 2.0 if grid.axisymmetric else 4.0  # mirror images of the solved quarter (half, if revolved)
     # Jacobi-preconditioned CG: on these small grids the multigrid set-up of every Newton step costs more.
     solver = NewtonKrylov(rtol=verification_rtol(volume_m2.dtype), preconditioner="jacobi")
 
-    def iterate(state):
-        k, d, u1, _, _, _ = state
+    def elastic_step(u1, d, _):
+        """Solved at the reference pressure (exactly proportional to it), then scaled to the volume ``V``."""
         problem = eqx.tree_at(lambda q: (q.degradation, q.cavity_indicator), elastic, (cell_degradation(grid, d), d))
-        u1, _ = solve_elasticity(problem, solver, u1)
-        copies = 2.0 if grid.axisymmetric else 4.0  # mirror images of the solved quarter (half, if revolved)
+        u1, info = solve_elasticity(problem, solver, u1)
         pressure = reference * volume_m2 / (copies * cavity_opening_m2(grid, u1, d))
-        history = jnp.maximum(damage_problem.history_J_per_m3, tensile_energy_J_per_m3(grid, u1 * pressure / reference))
+        return ElasticUpdate(u1, pressure, jnp.where(info.converged, 0.0, info.relative_residual))
+
+    def damage_step(u1, pressure, d):
+        u = u1 * pressure / reference
+        history = jnp.maximum(damage_problem.history_J_per_m3, tensile_energy_J_per_m3(grid, u))
         problem = eqx.tree_at(lambda q: q.history_J_per_m3, damage_problem, history)
         work = pressure if pressure_work_in_damage else jnp.zeros_like(pressure)
-        crack = CrackPressure(u1 * pressure / reference, work)
-        solved, _ = solve_damage(problem, d, solver, crack)
-        return k + 1, solved, u1, history, pressure, jnp.max(jnp.abs(solved - d))
+        solved, info = solve_damage(problem, d, solver, CrackPressure(u, work))
+        # The pressure work, linear in d, holds the damage up to the penalty's slack below its bound (some
+        # -1e-4 at the far corner); the iterate is clipped to d >= 0, so the image is compared clipped too.
+        return DamageUpdate(jnp.maximum(solved, 0.0), history, info.converged)
 
-    def keep_going(state):
-        k, *_, change = state
-        return (change > STAGGERED_TOLERANCE) & (k < MAX_STAGGERED_ITERATIONS)
-
-    zero = jnp.zeros((), volume_m2.dtype)
-    start = (0, damage, unit_displacement_m, damage_problem.history_J_per_m3, zero, jnp.asarray(jnp.inf, zero.dtype))
-    k, d, u1, history, pressure, change = lax.while_loop(keep_going, iterate, start)
-    return _Equilibrium(u1 * pressure / reference, d, history, pressure, k, change)
+    return staggered_solve(
+        elastic_step,
+        damage_step,
+        unit_displacement_m,
+        damage,
+        pressure_Pa,
+        damage_problem.history_J_per_m3,
+        tolerance=STAGGERED_TOLERANCE,
+        max_iterations=MAX_STAGGERED_ITERATIONS,
+        pressure_scale_Pa=reference,
+        over_relaxation=DEFAULTS["damage"]["over_relaxation"],
+        anderson_depth=DEFAULTS["damage"]["anderson_depth"],
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -260,6 +266,7 @@ def evolve_volume_controlled(
     damage = crack_damage(grid, setup.half_length_m, setup.length_m)
     floor, history = damage, jnp.zeros(grid.shape)
     u1 = jnp.zeros((2,) + grid.node_shape)
+    pressure = jnp.zeros(())
     reference = setup.griffith_pressure_Pa()
     tip0 = tip_position_m(grid, damage)
     advance = 0.0
@@ -288,10 +295,9 @@ def evolve_volume_controlled(
             lower_bound=floor,
         )
         volume = jnp.asarray(ratio * setup.critical_volume_m2())
-        state = _stagger(elastic, damage_problem, damage, u1, volume, pressure_work_in_damage)
-        damage, history = state.damage, state.history_J_per_m3
+        state = staggered_equilibrium(elastic, damage_problem, damage, u1, pressure, volume, pressure_work_in_damage)
+        damage, history, u1, pressure = state.damage, state.history_J_per_m3, state.displacement_m, state.pressure_Pa
         floor = jnp.maximum(floor, damage)
-        u1 = state.displacement_m * reference / state.pressure_Pa
         advance = max(tip_position_m(grid, floor) - tip0, 0.0)
         records.append((ratio * setup.critical_volume_m2(), float(state.pressure_Pa), advance, int(state.iterations)))
     volume, pressure, tip, iterations = (np.asarray(column) for column in zip(*records, strict=True))

@@ -2,7 +2,7 @@
 
 Bad input is run as a user would, in a subprocess (``python -m ecmjax``): it must exit 2 with one
 ``ecmjax: error:`` line naming key, value and what is allowed, and create nothing. One small real run
-checks the outputs' schema; ``validate`` runs in-process against a stand-in for ``ecmjax.validation.plane``.
+checks the outputs' schema; ``validate`` runs in-process against a stand-in for ``ecmjax.validation``.
 """
 
 from __future__ import annotations
@@ -184,16 +184,16 @@ def test_sweep_writes_one_row_per_case(tmp_path):
 
 
 def fake_validation(monkeypatch, results):
-    """Install a stand-in ``ecmjax.validation.plane`` whose ``run_cases`` returns ``results``."""
+    """Install a stand-in ``ecmjax.validation`` whose ``run_cases`` returns ``results``."""
     seen = {}
 
     def run_cases():
         seen["x64"] = jax.config.jax_enable_x64
         return results
 
-    module = types.ModuleType("ecmjax.validation.plane")
+    module = types.ModuleType("ecmjax.validation")
     module.run_cases = run_cases
-    monkeypatch.setitem(sys.modules, "ecmjax.validation.plane", module)
+    monkeypatch.setitem(sys.modules, "ecmjax.validation", module)
     return seen
 
 

@@ -31,7 +31,8 @@ print(json.dumps({
 
 
 def test_import_leaves_jax_in_float32():
-    code = "import jax, ecmjax, ecmjax.model.problems, ecmjax.cli, ecmjax.validation.plane; print(jax.config.jax_enable_x64)"
+    modules = "jax, ecmjax, ecmjax.model.problems, ecmjax.cli, ecmjax.validation"
+    code = f"import {modules}; print(jax.config.jax_enable_x64)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -74,7 +75,7 @@ def test_float32_initial_state_of_the_default_case():
 FLOAT32_ELECTROCHEMISTRY = """
 import json
 import jax
-from ecmjax.validation.plane import electrochemistry_cases
+from ecmjax.validation.electrochemistry import electrochemistry_cases
 assert not jax.config.jax_enable_x64
 print(json.dumps([[row.quantity, row.relative_error, row.tolerance] for row in electrochemistry_cases()]))
 """
@@ -96,7 +97,7 @@ def test_float32_electrochemistry_cases():
 FLOAT32_VALIDATE = """
 import sys
 import jax
-from ecmjax.validation import plane as validation
+import ecmjax.validation as validation
 from ecmjax.cli import main
 from ecmjax.validation.crack import crack_cases
 

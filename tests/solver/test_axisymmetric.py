@@ -2,7 +2,7 @@
 
 References: exact ring areas and volumes of the revolved grid; the uniform dilatation ``u = eps x``
 (every normal strain ``eps``, hoop included); Lame's pressurised sphere (Timoshenko & Goodier section
-137) through ecmjax/validation_3d.py; charge conservation and the flat-cell current of MODEL.md case 6.
+137) through ecmjax/validation/axisymmetric.py; charge conservation and the flat-cell current of MODEL.md case 6.
 """
 
 import jax.numpy as jnp
@@ -24,7 +24,7 @@ from ecmjax.solver.grid import Grid
 from ecmjax.solver.nonlinear.newton import NewtonKrylov
 from ecmjax.solver.operators import integrate_gauss
 from ecmjax.validation import axisymmetric as validation_3d
-from ecmjax.validation import plane as validation
+from ecmjax.validation import electrochemistry
 
 GRID = Grid((6, 4), 0.5, axisymmetric=True)
 RADIUS, HEIGHT = 3.0, 2.0
@@ -148,14 +148,14 @@ def test_flat_axisymmetric_cell_conserves_charge_and_plates_uniformly():
     j = 10.0
     problem = PotentialProblem(
         grid=grid,
-        conductivity_S_per_m=jnp.full(grid.shape, validation.CONDUCTIVITY_S_PER_M),
+        conductivity_S_per_m=jnp.full(grid.shape, electrochemistry.CONDUCTIVITY_S_PER_M),
         interface_length_m=jnp.zeros((1, nnx, nny)).at[0, :, 0].set(grid.boundary_node_measures()),
         li_pressure_Pa=jnp.zeros((1, nnx, nny)),
         applied_current_A_per_m2=jnp.asarray(j),
-        exchange_current_A_per_m2=jnp.asarray(validation.EXCHANGE_CURRENT_A_PER_M2),
+        exchange_current_A_per_m2=jnp.asarray(electrochemistry.EXCHANGE_CURRENT_A_PER_M2),
         alpha_a=jnp.asarray(0.5),
         alpha_c=jnp.asarray(0.5),
-        temperature_K=jnp.asarray(validation.TEMPERATURE_K),
+        temperature_K=jnp.asarray(electrochemistry.TEMPERATURE_K),
     )
     phi, info = solve_potential(problem, jnp.zeros((nnx, nny)), NewtonKrylov(rtol=1e-12))
     assert info.converged

@@ -3,7 +3,7 @@
 References: exact measures of a box; trilinear interpolation and its gradient reproduce linear fields
 exactly; the 2x2x2 Gauss rule integrates the trilinear weight x y z exactly; uniform dilatation and
 simple shear give their textbook strains; Lame's pressurised sphere and the axisymmetric model
-(ecmjax/validation_3d.py).
+(ecmjax/validation/axisymmetric.py).
 """
 
 import jax.numpy as jnp

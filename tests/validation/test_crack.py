@@ -1,6 +1,6 @@
-"""MODEL.md case 2: Sneddon's pressurised crack as a phase-field crack (ecmjax/validation_crack.py).
+"""MODEL.md case 2: Sneddon's pressurised crack as a phase-field crack (ecmjax/validation/crack.py).
 
-References (sources beside each case in ecmjax/validation_crack.py): Sneddon (Proc. R. Soc. A 187,
+References (sources beside each case in ecmjax/validation/crack.py): Sneddon (Proc. R. Soc. A 187,
 1946; Sneddon & Lowengrub 1969), plane strain, volume ``2 pi p a^2 / E'`` and opening
 ``2 (2 p a / E') sqrt(1 - x^2/a^2)``; the pressure enters as Bourdin, Chukwudozie & Yoshioka's (2012)
 work ``p (-int u . grad d)``; the phase-field crack is compared at the AT2 effective half-length

@@ -1,4 +1,4 @@
-"""MODEL.md case 3: Griffith's critical pressure of a growing phase-field crack (ecmjax/validation_griffith.py).
+"""MODEL.md case 3: Griffith's critical pressure of a growing phase-field crack (ecmjax/validation/griffith.py).
 
 References: Griffith (Phil. Trans. R. Soc. A 221, 1921) with Sneddon's (1946) K = p sqrt(pi a):
 p_c = sqrt(E' Gc / (pi a)), plane strain; at fixed injected volume the crack then grows along
@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from ecmjax.validation.crack import crack_damage
 from ecmjax.validation import griffith as vg
+from ecmjax.validation.crack import crack_damage
 
 
 def _message(row):

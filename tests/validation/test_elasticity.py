@@ -1,25 +1,20 @@
-"""The solvers against closed-form solutions (ecmjax/validation.py; MODEL.md section 5, cases 1 and 6).
+"""Validation case 1: elliptic holes against closed-form solutions (ecmjax/validation/elasticity.py).
 
-The references and their sources live beside each case in ecmjax/validation.py and
+The references and their sources live beside each case in ecmjax/validation/elasticity.py and
 physics/references.py: Lame and Inglis for the pressurised hole, Inglis for the remote-tension
-concentration, symmetric Butler-Volmer, Tafel and Monroe-Newman for the flat cell.
+concentration.
 """
 
 import numpy as np
 import pytest
 
 from ecmjax.physics.references import EllipticHoleSolution
-from ecmjax.validation import plane as validation
+from ecmjax.validation import elasticity
 
 
 @pytest.fixture(scope="module")
 def elasticity_rows():
-    return validation.elasticity_cases()
-
-
-@pytest.fixture(scope="module")
-def electrochemistry_rows():
-    return validation.electrochemistry_cases()
+    return elasticity.elasticity_cases()
 
 
 def test_reference_solution_satisfies_its_boundary_conditions():
@@ -62,25 +57,7 @@ def test_opening_converges_at_second_order():
     # Opening of a pressurised circle against Lame's wall displacement p r / (2 mu) at h = r/8, r/16,
     # r/32. Bilinear elements with a diffuse interface of width h: observed order 2.1; asserted
     # within 0.2 of 2, and every refinement must reduce the error.
-    errors, order = validation.opening_convergence()
+    errors, order = elasticity.opening_convergence()
     assert errors[0] > errors[1] > errors[2]
     assert abs(order - 2.0) < 0.2, f"observed order {order:.2f}, errors {errors}"
     assert errors[-1] < 0.005
-
-
-@pytest.mark.parametrize(
-    "quantity",
-    [
-        "least uniform anode current density (A/m^2)",
-        "plated current (A/m)",
-        "cell voltage (V)",
-        "voltage shift (V)",
-        "Tafel slope (V/decade)",
-    ],
-)
-def test_flat_cell_electrochemistry(electrochemistry_rows, quantity):
-    # MODEL.md case 6: a flat interface carries j_app within 0.5%; charge injected = charge plated to
-    # solver tolerance; V = -eta_BV(j) + Omega p / F + j L / kappa within 0.5%; 74.2 MPa of Li pressure
-    # shifts the voltage by 10 mV (7.42 MPa per mV); Tafel slope ln(10) RT / (alpha_c F) within 1%.
-    (row,) = [r for r in electrochemistry_rows if r.quantity == quantity]
-    assert row.passed, f"{row.case}: {row.value:.6g} vs {row.reference:.6g} ({row.relative_error:.2e})"
