@@ -5,10 +5,10 @@
 - :mod:`.measures`: scalar measures of the fields (crack depth, damage extents).
 - :mod:`.sweep`: batched runs over many configurations.
 - :mod:`.critical_pressure`: the analytic critical-pressure report of a configuration.
-- :mod:`.records`: results as plain numbers, ``None`` where undefined.
+- :mod:`.figures`: the one record of a run's figures (history, result, sweep rows) and its status.
 
 The package imports none of its modules: import the one you need (the user's entry point is
 :func:`ecmjax.simulate`).
 """
 
-__all__ = ["critical_pressure", "measures", "problems", "records", "simulation", "sweep"]
+__all__ = ["critical_pressure", "figures", "measures", "problems", "simulation", "sweep"]

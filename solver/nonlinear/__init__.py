@@ -1,4 +1,5 @@
-"""Nonlinear solves: Newton-Krylov minimisation of convex energies (:mod:`.newton`) and Anderson
-acceleration of fixed-point iterations (:mod:`.anderson`)."""
+"""Nonlinear solves: Newton-Krylov minimisation of convex energies (:mod:`.newton`), Anderson
+acceleration of fixed-point iterations (:mod:`.anderson`), and the staggered iteration of two coupled
+minimisations (:mod:`.stagger`)."""
 
-__all__ = ["anderson", "newton"]
+__all__ = ["anderson", "newton", "stagger"]
