@@ -3,7 +3,7 @@
 ``t_c`` is the first time the Li pressure of the coupled run (plating with Butler-Volmer, elasticity,
 phase-field damage; :mod:`ecmjax.model.simulation`) reaches the critical pressure of an edge flaw as deep as
 the defect, ``p_c = K_IC / (1.1215 sqrt(pi c))`` with ``K_IC = sqrt(E' G_c)`` (the Griffith criterion of
-the Li-filled flaw, MODEL.md section 3b; :mod:`ecmjax.physics.critical` gives the same ``p_c``): past it, the
+the Li-filled flaw, docs/model.md section 3b; :mod:`ecmjax.physics.critical` gives the same ``p_c``): past it, the
 flaw's crack runs under the pressure it holds. The time is interpolated linearly in the pressure between
 the two steps that bracket it, and its derivative along each fitted key is the implicit one of that
 crossing, ``dt_c = (dp_c - dp(t)) / (dp/dt)``, with ``dp(t)`` carried through the time loop in forward

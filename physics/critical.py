@@ -2,7 +2,7 @@
 
 A flaw of depth ``c`` in the electrolyte surface, filled with Li from the anode, grows once the Li
 pressure reaches the edge-crack critical pressure ``p_c = K_IC / (1.1215 sqrt(pi c))``. Plating can
-pressurise the Li at most to ``F eta / Omega_Li`` (Monroe-Newman; MODEL.md section 3b), ``eta`` being the
+pressurise the Li at most to ``F eta / Omega_Li`` (Monroe-Newman; docs/model.md section 3b), ``eta`` being the
 driving overpotential that the Li in the flaw sees. In a flat cell at plating current density ``j`` that
 is the anode's interfacial Butler-Volmer overpotential ``|eta_BV(j)|`` plus the ohmic drop ``j c / kappa``
 over the flaw depth (the flaw tip reaches ``c`` into the electrolyte's potential gradient). The critical

@@ -1,6 +1,6 @@
 """Closed-form linear-elastic fracture mechanics of pressurised cracks (2D, plane strain).
 
-The references the phase-field model is validated against (MODEL.md section 5, cases 2 and 3) and the
+The references the phase-field model is validated against (docs/model.md section 5, cases 2 and 3) and the
 criterion of ``ecmjax critical-pressure``: when a Li-filled flaw or crack starts to grow, how wide a
 pressurised crack opens, and what pressure a crack of given volume holds while it propagates. Pure
 arithmetic of scalars or arrays, differentiable in every argument.
@@ -27,7 +27,7 @@ def edge_crack_critical_pressure_Pa(
 ) -> Float[Array, "..."]:
     """Face pressure at which a surface flaw of depth ``c`` starts to grow: ``K_IC / (1.1215 sqrt(pi c))``.
 
-    The Li-filled interfacial flaw of MODEL.md section 3b: 503 MPa for 1 um in LLZO (K_IC 1 MPa m^0.5).
+    The Li-filled interfacial flaw of docs/model.md section 3b: 503 MPa for 1 um in LLZO (K_IC 1 MPa m^0.5).
     """
     return jnp.asarray(fracture_toughness_Pa_sqrt_m) / (EDGE_CRACK_FACTOR * jnp.sqrt(jnp.pi * flaw_depth_m))
 
@@ -120,6 +120,6 @@ def at2_effective_fracture_energy_J_per_m2(
 
     The discretisation over-estimates the crack's surface energy by ``h / (2 l)`` (Bourdin, Francfort &
     Marigo, J. Elasticity 91, 2008: ``h / (4 eps)`` with their ``eps = l / 2`` for the damage equation
-    ``Gc / l (d - l^2 lap d) = 2 (1 - d) H`` of MODEL.md); validation against Griffith or Sneddon uses it.
+    ``Gc / l (d - l^2 lap d) = 2 (1 - d) H`` of docs/model.md); validation against Griffith or Sneddon uses it.
     """
     return jnp.asarray(fracture_energy_J_per_m2) * (1.0 + jnp.asarray(cell_size_m) / (2.0 * jnp.asarray(length_m)))

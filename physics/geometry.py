@@ -1,7 +1,7 @@
 """Interfacial defect geometry: signed distance functions and a smooth indicator.
 
 The defect is a pit in the electrolyte surface ``y = 0`` of depth ``a`` (along ``y``) and half-width
-``b = a / AR`` (along ``x``), centred at ``x = 0`` (MODEL.md section 2). In 3D the depth is along ``z``
+``b = a / AR`` (along ``x``), centred at ``x = 0`` (docs/model.md section 2). In 3D the depth is along ``z``
 and the section is swept over the surface by a lateral distance ``rho(x, y)`` (:func:`lateral_distance`):
 the Euclidean one revolves it (semi-ellipse: a semi-spheroid; triangle: a cone; rectangle: a cylinder),
 the Chebyshev one ``max(|x|, |y|)`` squares it (triangle: a square pyramid; rectangle: a square box).

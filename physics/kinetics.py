@@ -1,6 +1,6 @@
 """Butler-Volmer kinetics of the Li/electrolyte interface, with the stress-coupled overpotential.
 
-Sign convention (MODEL.md section 3): ``i > 0`` is plating, ``eta = phi_s - phi + Omega_Li p / F``
+Sign convention (docs/model.md section 3): ``i > 0`` is plating, ``eta = phi_s - phi + Omega_Li p / F``
 with the Li metal at ``phi_s = 0``. A Li pressure ``p`` raises ``eta`` and so opposes plating; plating
 into a confined Li body stops when ``Omega_Li p / F`` cancels the driving overpotential.
 """

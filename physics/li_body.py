@@ -1,6 +1,6 @@
 """Volume balance of a confined Li body: plating adds Li, the cavity's volume sets the pressure.
 
-MODEL.md section 3: ``dV_Li/dt = (Omega_Li / F) I - Q_out(p)``, with ``I`` the plating current (per
+docs/model.md section 3: ``dV_Li/dt = (Omega_Li / F) I - Q_out(p)``, with ``I`` the plating current (per
 unit depth) on the body's walls and ``Q_out`` an optional creep back-flow to the anode; the pressure is
 the one at which the Li fills the cavity, ``V_Li = V_cav(p)``, and the stack pressure while the cavity
 is not full. These are pure functions of scalars; the solver supplies ``I`` and ``V_cav``.

@@ -1,7 +1,7 @@
 """Named solid-electrolyte parameter sets, and the plane-strain Irwin link between toughness and Gc.
 
 A solver never hard-codes a material: it receives one of these sets (or values resolved from one by
-:mod:`ecmjax.config`). Values are the defaults of the model (MODEL.md section 4); the ranges quoted in
+:mod:`ecmjax.config`). Values are the defaults of the model (docs/model.md section 4); the ranges quoted in
 each docstring are what the literature spans, for sensitivity studies and inverse fits.
 """
 
@@ -71,7 +71,7 @@ llzo = MaterialSet(
 - kappa = 0.04 S/m (0.4 mS/cm; reported 0.02-0.1 S/m).
 - l = 0.2 um: the phase-field length, a regularisation that must satisfy h <= l/2 and l << defect
   depth. 0.2 um (a/5 for the default 1 um defect, with h = 0.1 um) is what the coupled default can
-  afford on two CPU cores; MODEL.md asks l <= a/10 (0.1 um with h <= 50 nm) for converged results.
+  afford on two CPU cores; docs/model.md asks l <= a/10 (0.1 um with h <= 50 nm) for converged results.
 """
 
 lpscl = MaterialSet(

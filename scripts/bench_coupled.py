@@ -1,4 +1,4 @@
-"""Benchmark set 2 of ../shared/BENCHMARKS.md: the coupled model's time loop, end to end.
+"""Benchmark set 2 of docs/performance.md: the coupled model's time loop, end to end.
 
 Runs the built-in default case at two resolutions (the default grid, and twice as fine in each
 direction with the same physics) with each preconditioner, with and without Anderson acceleration of the
@@ -100,7 +100,7 @@ def main() -> None:
         )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(json.dumps(runs[-1]), flush=True)
-    write_record(RESULTS, "coupled default case, float64, BENCHMARKS.md set 2", runs=runs)
+    write_record(RESULTS, "coupled default case, float64, docs/performance.md set 2", runs=runs)
     print(f"written {RESULTS}")
 
 

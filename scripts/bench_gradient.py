@@ -1,4 +1,4 @@
-"""Benchmark set 3 of ../shared/BENCHMARKS.md: the gradient of the failure time against one forward run.
+"""Benchmark set 3 of docs/performance.md: the gradient of the failure time against one forward run.
 
 The fit's failure time ``t_c`` (:mod:`ecmjax.inverse.failure_time`) of ``examples/truth.toml`` at
 20 A/m^2, and its gradient with respect to aspect ratio, depth and Young's modulus, three ways, each in
@@ -102,7 +102,7 @@ def main() -> None:
     }
     write_record(
         RESULTS,
-        "gradient of t_c w.r.t. " + ", ".join(KEYS) + ", float64, BENCHMARKS.md set 3",
+        "gradient of t_c w.r.t. " + ", ".join(KEYS) + ", float64, docs/performance.md set 3",
         case=f"{EXAMPLE.name} at 20 A/m^2",
         runs=runs,
         ratios=ratios,

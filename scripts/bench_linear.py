@@ -1,4 +1,4 @@
-"""Benchmark set 1 of ../shared/BENCHMARKS.md: one linear elastic solve of the defect problem.
+"""Benchmark set 1 of docs/performance.md: one linear elastic solve of the defect problem.
 
 Plane strain, a semi-elliptic pit of aspect ratio 2 (a soft ersatz material of 1e-6 the stiffness)
 under 100 MPa of Li, N x N cells, float64, relative residual 1e-8. Contenders, each in its own
@@ -184,7 +184,7 @@ def run_contender(name: str, n: int, repeats: int, solution_path: str) -> dict:
 
             x, timing = timed(solve, repeats)
             record.update(timing, iterations=len(residuals) - 1)
-            for statistic in ("median_s", "min_s", "max_s"):  # setup + solve, as BENCHMARKS.md asks
+            for statistic in ("median_s", "min_s", "max_s"):  # setup + solve, as docs/performance.md asks
                 record[statistic] += record["setup_s"]
         record["relative_residual"] = float(np.linalg.norm(b - matrix @ x) / np.linalg.norm(b))
     np.save(solution_path, x)

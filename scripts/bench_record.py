@@ -1,4 +1,4 @@
-"""What every benchmark writes beside its figures (BENCHMARKS.md): the machine, the device and the versions."""
+"""What every benchmark writes beside its figures (docs/performance.md): the machine, the device and the versions."""
 
 import os
 import platform

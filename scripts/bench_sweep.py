@@ -1,4 +1,4 @@
-"""Benchmark set 4 of ../shared/BENCHMARKS.md: a sweep of defect geometries, batched against a loop.
+"""Benchmark set 4 of docs/performance.md: a sweep of defect geometries, batched against a loop.
 
 The sweep is a grid of depths and aspect ratios of the semi-elliptic pit (64 geometries by default) on
 N x N cells (128 by default) of the default sulfide cell (3.2 um square half-cell). Every case runs
@@ -127,7 +127,7 @@ def main() -> None:
     }
     write_record(
         RESULTS,
-        "sweep of defect geometries, batched vs a loop, float64, BENCHMARKS.md set 4",
+        "sweep of defect geometries, batched vs a loop, float64, docs/performance.md set 4",
         case={"cells": [args.cells, args.cells], "cases": args.cases, "steps_per_case": args.steps or "to the end"},
         runs=runs,
         ratios=ratios,

@@ -46,7 +46,7 @@ if ((${#cells[@]})); then
     done
     default_case default_float64 &
     started+=($!)
-    default_case default_float32 --set solver.dtype=float32 --set solver.rtol=1e-3 &  # README: "Precision and GPUs"
+    default_case default_float32 --set solver.dtype=float32 --set solver.rtol=1e-3 &  # docs/scaling.md, "Precision"
     started+=($!)
     python3 scripts/bench_3d_coupled.py --parallel-compile --cells "${cells[@]}" --repeats 3 --warm-steps 10 \
         --timeout 600 --out "$out/bench_3d_coupled_gpu.json"

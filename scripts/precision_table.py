@@ -4,7 +4,7 @@ Runs ``ecmjax validate --dtype float64`` and ``--dtype float32``, then ``ecmjax 
 in float64 and with ``solver.dtype = "float32"``, ``solver.rtol = 1e-3`` (the documented GPU setting).
 Every run is a separate ``python -m ecmjax`` process with the compilation cache off, so that each wall
 time includes its compilation. Writes ``scripts/bench_results/precision.json`` and prints the Markdown
-tables of README's "Precision and GPUs" section.
+tables of docs/validation.md, "float32 against float64".
 """
 
 import argparse

@@ -1,6 +1,6 @@
 """Where a square pyramid cracks, by its aspect ratio, in 3D (issue 8, deliverable 4).
 
-The review (MODEL.md section 1) reports that a shallow square pyramid (AR 0.3) cracks along the interface
+The review (docs/model.md section 1) reports that a shallow square pyramid (AR 0.3) cracks along the interface
 and pulverises the surface, while a deep one (AR 3.5) cracks into the bulk. This runs the cell of
 ``examples/square_pyramid_3d.toml`` at each aspect ratio to failure (or ``time.t_end_s``) and compares the
 damage's lateral and depth extents (d >= 0.5 outside the pit) at the end, as

@@ -1,7 +1,7 @@
 """Which nodes of a region are connected to a seed: the Li body's reach along a crack, and the pieces of
 electrolyte that cracks have cut off from the bulk.
 
-Damaged electrolyte joins a Li body only where it is connected to it (MODEL.md section 3): an isolated
+Damaged electrolyte joins a Li body only where it is connected to it (docs/model.md section 3): an isolated
 damaged patch holds no Li. Connectivity is a discrete (integer-valued) property, so it is computed here
 as a mask with zero derivative; the fields that it multiplies carry the derivatives.
 """

@@ -1,4 +1,4 @@
-"""Standard linear problems shared by the solver tests and the benchmarks (BENCHMARKS.md set 1)."""
+"""Standard linear problems shared by the solver tests and the benchmarks (docs/performance.md set 1)."""
 
 from collections.abc import Callable
 
@@ -12,13 +12,13 @@ from ecmjax.model.problems import build_grid, discretise_defect, elasticity_prob
 from ecmjax.solver.fields.elasticity import ElasticityProblem, total_potential_energy_J_per_m
 
 CLEAN_LLZO = ("material.name=llzo", "kinetics.exchange_current_A_per_m2=50", "operating.current_density_A_per_m2=10")
-"""Overrides for garnet with a clean interface at 1 mA/cm^2 (MODEL.md section 4): it survives."""
+"""Overrides for garnet with a clean interface at 1 mA/cm^2 (docs/model.md section 4): it survives."""
 
 
 def pressurised_pit_problem(
     n: int, crack_length_m: float = 0.0, li_pressure_Pa: float = 100e6, far_side_bc: str = "traction-free"
 ) -> ElasticityProblem:
-    """The defect elasticity problem on n x n cells (BENCHMARKS.md set 1).
+    """The defect elasticity problem on n x n cells (docs/performance.md set 1).
 
     A semi-elliptic pit of aspect ratio 2 and depth 1 um (a soft ersatz material, 1e-6 of the
     stiffness) under ``li_pressure_Pa`` of Li, in an 8 x 8 um mirrored half-cell. Optionally a

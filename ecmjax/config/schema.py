@@ -47,8 +47,8 @@ GRID_RTOL = 1e-9
 MIN_CELLS_PER_DEPTH = 8
 """Fewest cells across the defect depth for its stress concentration to mean anything."""
 FLOAT32_MIN_RTOL = 1e-4
-"""Smallest ``solver.rtol`` accepted in float32: its Newton residuals stall near 2e-4 of the load (README,
-"Precision"), so a tighter tolerance makes the first solve fail."""
+"""Smallest ``solver.rtol`` accepted in float32: its Newton residuals stall near 2e-4 of the load
+(docs/scaling.md, "Precision"), so a tighter tolerance makes the first solve fail."""
 
 
 class ConfigError(ValueError):

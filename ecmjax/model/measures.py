@@ -15,7 +15,7 @@ from ecmjax.solver.grid import Grid, Grid3D
 DAMAGED = 0.5
 """Damage above which a node counts as cracked for the extents and the mean depth."""
 INITIATED = 0.95
-"""Damage at which a crack has initiated (MODEL.md section 3)."""
+"""Damage at which a crack has initiated (docs/model.md section 3)."""
 LOCALISED = 0.9
 """Damage of a crack's core, for its tip. The optimal AT2 profile ``exp(-|x|/l)`` is above it within
 ``0.1 l`` of the crack line, while unlocalised damage stays near 0.5 (a shallow pit's diffuse band); it sits

@@ -1,6 +1,6 @@
 """The coupled model in time: Li plates into the defect, its pressure cracks the electrolyte, to a short.
 
-One time step (:func:`_trial_step`), MODEL.md section 3:
+One time step (:func:`_trial_step`), docs/model.md section 3:
 
 1. **Potential.** The ionic potential with Butler-Volmer on the Li body's walls (at the body's pressure)
    and on the flat anode (at the stack pressure), for the body and the pressure at the start of the step.
@@ -13,7 +13,8 @@ One time step (:func:`_trial_step`), MODEL.md section 3:
    rather than monolithic because each half is a convex minimisation with a robust multigrid-Newton
    solver, while the joint energy is not convex; iterating to a tolerance removes the splitting error.
    While a crack runs the iteration contracts by only a few percent per pass, so the damage iterates
-   are Anderson-accelerated (:mod:`ecmjax.solver.nonlinear.anderson`, ``damage.anderson_depth``).
+   are Anderson-accelerated (``damage.anderson_depth``); the iteration is
+   :func:`ecmjax.solver.nonlinear.stagger.staggered_solve`, which the Griffith validation case runs too.
 3. **Step control.** A step whose crack advances more than ``time.max_crack_advance_cells`` cells, or
    whose pressure changes more than twice ``time.max_pressure_change`` (relative), or whose staggered
    iteration does not converge, is retried with a quarter of the step, once (an unstable crack jumps

@@ -1,4 +1,4 @@
-"""Validation case 2 of MODEL.md: Sneddon's pressurised crack as a phase-field (BCY 2012) crack.
+"""Validation case 2 of docs/model.md: Sneddon's pressurised crack as a phase-field (BCY 2012) crack.
 
 A straight crack of half-length ``a0`` along ``y = 0``, centred at the origin, holds a pressure ``p`` in
 an infinite plane-strain plate. Sneddon (Proc. R. Soc. A 187, 1946; Sneddon & Lowengrub, *Crack
@@ -10,7 +10,7 @@ Phase-field set-up (what :func:`solve_sneddon_crack` builds):
 
 * The crack is a frozen damage field, not evolved. Its core is the strip ``|x| <= a0, |y| <= h`` of
   fully broken cells (``d = 1`` on the node rows ``y = 0`` and ``y = +-h``), and outside it the optimal
-  AT2 profile ``d = exp(-dist / l)`` (MODEL.md case 4) of the distance to that strip. One broken cell on
+  AT2 profile ``d = exp(-dist / l)`` (docs/model.md case 4) of the distance to that strip. One broken cell on
   each side of the crack line is the thinnest crack the grid can hold. ``d = 1`` on the line ``y = 0``
   alone (the continuum AT2 crack) leaves every cell next to the line partly intact (cell mean of
   ``g`` about ``(h/l)^2 / 3``, 2 % at ``h = l/4``): those cells glue the faces together, and the crack
@@ -50,7 +50,7 @@ https://www.opengeosys.org/docs/benchmarks/phase-field/kregime_static_jupyter/, 
 GEM 10, 2019, and CMAME 369, 2020). Where the terms come from (our reading): an AT2 profile ``exp(-r/l)`` around each
 tip stores the surface energy ``Gc/(2l) int (d^2 + l^2 |grad d|^2) dA = Gc pi l / 4`` on its
 half-disc, i.e. the crack "measures" ``pi l / 4`` longer at each end; ``1 + h/(2l)`` is the AT2
-discretisation factor ``Gc_eff / Gc`` of Bourdin, Francfort & Marigo (2008) that MODEL.md case 2
+discretisation factor ``Gc_eff / Gc`` of Bourdin, Francfort & Marigo (2008) that docs/model.md case 2
 names (:func:`ecmjax.physics.fracture.at2_effective_fracture_energy_J_per_m2`). At ``l = a0/10`` the
 correction is 7 % in length and 14 % in volume, larger than the 5 % tolerance, so it is not optional.
 A second check that does not rely on it is :func:`length_scale_cases`: extrapolating the uncorrected
@@ -85,7 +85,7 @@ HALF_LENGTH_M = 1e-6
 RESIDUAL_STIFFNESS = 1e-6
 
 LENGTH_RATIO = 0.1
-"""``l / a0`` of the default case (MODEL.md: ``l <= a/10``)."""
+"""``l / a0`` of the default case (docs/model.md: ``l <= a/10``)."""
 CELLS_PER_LENGTH = 4
 """``l / h`` of the default case (``h = l/4``)."""
 BOX_RATIO = 3.0
@@ -260,7 +260,7 @@ def solution_rows(solution: CrackSolution, label: str, tolerance: float = 0.05) 
 
 
 def crack_cases() -> list[CaseResult]:
-    """MODEL.md case 2 at ``l = a0/10``, ``h = l/4``, quarter box ``3 a0``: volume and opening profile."""
+    """docs/model.md case 2 at ``l = a0/10``, ``h = l/4``, quarter box ``3 a0``: volume and opening profile."""
     solution = solve_sneddon_crack()
     return solution_rows(solution, f"Sneddon crack l/a0={LENGTH_RATIO:g}, h=l/{CELLS_PER_LENGTH:g}")
 

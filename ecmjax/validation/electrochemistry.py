@@ -75,7 +75,7 @@ def electrochemistry_cases() -> list[CaseResult]:
             float(worst),
             j,
             0.005,
-            "MODEL.md case 6: a flat interface carries j_app",
+            "docs/model.md case 6: a flat interface carries j_app",
         ),
         CaseResult(
             "flat cell",

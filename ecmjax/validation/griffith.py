@@ -1,4 +1,4 @@
-"""Validation case 3 of MODEL.md: Griffith's critical pressure of a growing, volume-controlled phase-field crack.
+"""Validation case 3 of docs/model.md: Griffith's critical pressure of a growing, volume-controlled phase-field crack.
 
 The Sneddon crack of case 2 (:mod:`ecmjax.validation.crack`: half-length ``a0`` on ``y = 0``, frozen AT2
 damage with a broken core, BCY pressure work ``p (-int u . grad d)``, mirrored quarter plane with the
@@ -311,7 +311,7 @@ LAW_VOLUME_RATIOS = (0.8, 0.9, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.6, 1.8, 2.
 COARSE = GriffithSetup(length_ratio=0.2, cells_per_length=2.0, box_ratio=3.0)
 """``l = a0/5``, ``h = l/2``, quarter box ``3 a0``: 30 x 30 cells, the quick case of ``ecmjax validate``."""
 FINE = GriffithSetup(length_ratio=0.1, cells_per_length=2.0, box_ratio=3.0)
-"""``l = a0/10``, ``h = l/2``, quarter box ``3 a0``: 60 x 60 cells (MODEL.md's ``l <= a/10``)."""
+"""``l = a0/10``, ``h = l/2``, quarter box ``3 a0``: 60 x 60 cells (docs/model.md's ``l <= a/10``)."""
 
 PENNY = GriffithSetup(length_ratio=0.2, cells_per_length=2.0, box_ratio=6.0, axisymmetric=True)
 """The penny crack of radius ``a0``: ``l = a0/5``, ``h = l/2``, clamped cylinder of radius and half-height
@@ -366,6 +366,6 @@ def volume_law_rows(run: GriffithRun, pressure_work_in_damage: bool, points: int
 
 
 def griffith_cases() -> list[CaseResult]:
-    """MODEL.md case 3 as ``ecmjax validate`` runs it: the critical pressure of :data:`COARSE` (BCY)."""
+    """docs/model.md case 3 as ``ecmjax validate`` runs it: the critical pressure of :data:`COARSE` (BCY)."""
     run = evolve_volume_controlled(COARSE, np.asarray(ONSET_VOLUME_RATIOS), pressure_work_in_damage=True)
     return [critical_pressure_row(run, True)]

@@ -43,7 +43,7 @@ def error_of(overrides: list[str], path: Path | None = None) -> str:
 
 
 def test_irwin_plane_strain_fracture_energy_of_the_named_sets():
-    # Irwin, plane strain: Gc = K_IC^2 (1 - nu^2) / E; MODEL.md section 4 quotes 6.2 J/m^2 for LLZO.
+    # Irwin, plane strain: Gc = K_IC^2 (1 - nu^2) / E; docs/model.md section 4 quotes 6.2 J/m^2 for LLZO.
     assert llzo.fracture_energy_J_per_m2 == pytest.approx(1.0e12 * (1 - 0.26**2) / 150e9, rel=1e-15)
     assert llzo.fracture_energy_J_per_m2 == pytest.approx(6.216, rel=1e-12)
     assert lpscl.fracture_energy_J_per_m2 == pytest.approx(0.0625e12 * 0.91 / 24e9, rel=1e-15)
@@ -404,7 +404,7 @@ def test_defect_wider_than_the_domain(overrides):
 
 
 def test_float32_refuses_a_tolerance_below_its_residual_floor():
-    # README, "Precision": float32 Newton residuals stall near 2e-4 of the load; the default 1e-8 made
+    # docs/scaling.md, "Precision": float32 Newton residuals stall near 2e-4 of the load; the default 1e-8 made
     # the first potential solve of a float32 run fail.
     assert error_of(["solver.dtype=float32"]) == (
         "solver.rtol = 1e-08 is out of range for solver.dtype = 'float32': must be >= 0.0001 (float32"

@@ -22,7 +22,7 @@ def test_solves_converge(state):
 
 
 def test_charge_injected_is_plated_with_a_pit(state):
-    # Charge conservation (MODEL.md case 6) with the diffuse pit walls: the current injected at the
+    # Charge conservation (docs/model.md case 6) with the diffuse pit walls: the current injected at the
     # counter electrode equals the total Butler-Volmer plating current, to the Newton tolerance.
     injected, plated = float(state.injected_current_A_per_m), float(state.plated_current_A_per_m)
     assert plated == pytest.approx(injected, rel=1e-7)

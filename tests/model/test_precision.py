@@ -59,7 +59,7 @@ def initial_state_in_float32_agrees_with_float64(case: tuple[str, ...]) -> None:
 
 def test_float32_run_agrees_with_float64(small_case):
     # float32 carries ~7 digits: the Newton residual of the potential stalls near 2e-4 of the load, so
-    # the tolerance is 1e-3 (README, "Precision"), and the headline figures must agree with float64 to
+    # the tolerance is 1e-3 (docs/scaling.md, "Precision"), and the headline figures must agree with float64 to
     # 1e-3 relative.
     initial_state_in_float32_agrees_with_float64(small_case)
 
@@ -82,7 +82,7 @@ print(json.dumps([[row.quantity, row.relative_error, row.tolerance] for row in e
 
 
 def test_float32_electrochemistry_cases():
-    # MODEL.md case 6 in float32. The Tafel case (12.5 V of ohmic drop) gave NaN: exp overflowed at
+    # docs/model.md case 6 in float32. The Tafel case (12.5 V of ohmic drop) gave NaN: exp overflowed at
     # nodes off the interface before being multiplied by their zero length. Charge conservation holds to
     # float32's round-off (3.6e-7 measured, a few units in the last place), not to float64's 1e-8.
     out = subprocess.run([sys.executable, "-c", FLOAT32_ELECTROCHEMISTRY], capture_output=True, text=True, check=True)

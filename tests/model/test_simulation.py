@@ -35,7 +35,7 @@ def survived(dimension):
 
 
 def test_clean_interface_survives_with_pressure_at_the_cap(survived, dimension):
-    # MODEL.md section 3b: once the pit's Li stops plating at its cap, the flat anode left beside the pit
+    # docs/model.md section 3b: once the pit's Li stops plating at its cap, the flat anode left beside the pit
     # (1.6 - 1.0 um of the 1.6 um half-cell) carries all of j_app, at 10 * 1.6 / 0.6 = 26.7 A/m^2: the
     # symmetric Butler-Volmer overpotential (2RT/F) asinh(j / 2 i0) = 13.56 mV, i.e. a cap of
     # 7.42 MPa/mV * 13.56 mV = 100.6 MPa (plus the small ohmic drop to the pit wall). Far below the
@@ -61,7 +61,7 @@ def test_clean_interface_survives_with_pressure_at_the_cap(survived, dimension):
 
 
 def test_pressure_never_exceeds_the_monroe_newman_cap(survived):
-    # MODEL.md case 7 (Monroe and Newman 2005; Porz et al. 2017): plating into a confined Li body stops
+    # docs/model.md case 7 (Monroe and Newman 2005; Porz et al. 2017): plating into a confined Li body stops
     # when Omega p / F cancels the driving overpotential, so p <= F max(phi) / Omega along the whole run.
     history = survived.history
     assert len(history["time_s"]) > 10
@@ -69,7 +69,7 @@ def test_pressure_never_exceeds_the_monroe_newman_cap(survived):
 
 
 def test_li_volume_grows_by_the_charge_plated_and_fills_the_cavity(survived):
-    # Conservation of Li (MODEL.md section 3): dV_Li = (Omega_Li / F) I dt with the backward-Euler current
+    # Conservation of Li (docs/model.md section 3): dV_Li = (Omega_Li / F) I dt with the backward-Euler current
     # of each step, and the Li fills its cavity wherever its pressure is above the stack pressure.
     h = survived.history
     plated = LI_MOLAR_VOLUME_M3_PER_MOL / FARADAY_C_PER_MOL * h["current_into_defect_A_per_m"][1:] * h["dt_s"][1:]
@@ -98,7 +98,7 @@ def test_a_solve_that_cannot_converge_stops_the_run_as_diverged():
 
 @pytest.mark.slow
 def test_built_in_default_case_fails():
-    # MODEL.md section 3b: the default (Li6PS5Cl, i0 = 5 A/m^2, 2 mA/cm^2) has a ~45 mV driving
+    # docs/model.md section 3b: the default (Li6PS5Cl, i0 = 5 A/m^2, 2 mA/cm^2) has a ~45 mV driving
     # overpotential, a Monroe-Newman cap above the pressure that cracks the sulfide from a 1 um pit: the
     # Li-filled crack reaches the counter electrode within t_end. Measured: t_f = 40.0 s (38.6 s with
     # ten times tighter staggered and step tolerances, 40.3 s with damage.over_relaxation = 1.6).
@@ -107,6 +107,6 @@ def test_built_in_default_case_fails():
     assert result.status == "failed", result.message
     assert 0 < summary["initiation_time_s"] < summary["failure_time_s"] < 3600
     assert summary["crack_tip_depth_m"] >= 6.4e-6 - 0.5e-6
-    history = result.history  # MODEL.md case 7 along a run that cracks
+    history = result.history  # docs/model.md case 7 along a run that cracks
     assert np.all(history["pressure_Pa"] <= history["pressure_cap_Pa"] * (1 + 1e-9))
     assert summary["damage_depth_extent_m"] > 10 * summary["damage_lateral_extent_m"]  # a straight crack down

@@ -1,8 +1,8 @@
-"""MODEL.md case 8: the trends of Xu et al. on the coupled model, at modest resolution (slow), in the
+"""docs/model.md case 8: the trends of Xu et al. on the coupled model, at modest resolution (slow), in the
 plane-strain section and, for the shapes, in 3D.
 
 The built-in default case (Li6PS5Cl, 2 mA/cm^2 through a resistive interface, h = 0.1 um, l = 0.2 um) in
-a 12.8 um wide period, 6.4 um thick. Sources: the review in ../shared/seed/ (section 1 of MODEL.md):
+a 12.8 um wide period, 6.4 um thick. Sources: the review in ../shared/seed/ (section 1 of docs/model.md):
 at equal depth and width a semi-sphere (semi-ellipse) outlives a pyramid (triangle); a shallow, wide
 triangle (AR 0.3) cracks along the interface, a deep, narrow one (AR 3.5) into the bulk.
 """
@@ -90,7 +90,7 @@ the quarter), pits 0.8 um deep with base half-width 0.8 um. About 25 to 35 minut
 
 @pytest.mark.slow
 def test_semi_sphere_outlives_the_square_pyramid_in_3d():
-    # The review's 3D finding (MODEL.md section 1): a semi-sphere outlives a square pyramid of equal
+    # The review's 3D finding (docs/model.md section 1): a semi-sphere outlives a square pyramid of equal
     # depth and base width. Measured (2026-11-30): semi-sphere fails at 20.39 s (initiation 19.09 s at
     # 444 MPa), square pyramid at 19.39 s (initiation 16.59 s at 463 MPa). The pyramid holds 64% of the
     # semi-sphere's volume, so its pressure rises sooner; it cracks at a higher pressure.
@@ -109,7 +109,7 @@ SQUARE_PYRAMID_3D = Path(__file__).parents[2] / "examples" / "square_pyramid_3d.
 @pytest.mark.slow
 @for_both_aspect_ratios()
 def test_square_pyramid_damage_sits_where_its_aspect_ratio_says(aspect_ratio, near_interface):
-    # The review's 3D finding (MODEL.md section 1): a shallow square pyramid pulverises the surface, a
+    # The review's 3D finding (docs/model.md section 1): a shallow square pyramid pulverises the surface, a
     # deep one cracks the bulk.
     result = simulate(load_config(SQUARE_PYRAMID_3D, [f"geometry.aspect_ratio={aspect_ratio}"]))
     print(aspect_ratio, result.summary)

@@ -1,6 +1,6 @@
 """Critical pressure, overpotential and current density of a Li-filled flaw (ecmjax/critical.py, the CLI).
 
-Independent truths: hand-computed numbers for the LLZO and LPSCL sets (MODEL.md sections 3b and 4), the
+Independent truths: hand-computed numbers for the LLZO and LPSCL sets (docs/model.md sections 3b and 4), the
 closed-form inverse of symmetric Butler-Volmer (``symmetric_overpotential_V``) with a SciPy root find,
 the forward Butler-Volmer current, the ohmic and kinetic limits, and central differences. The CLI is run
 in-process (float64 is already on in the tests, as the command switches it on).
@@ -112,7 +112,7 @@ def test_report_llzo_1um_default_cell_survives():
     parts = report["critical_interface_overpotential_V"] + report["critical_flaw_ohmic_drop_V"]
     assert parts == pytest.approx(report["critical_overpotential_V"], rel=1e-12)
     assert report["critical_flaw_ohmic_drop_V"] == pytest.approx(report["critical_current_density_A_per_m2"] * 25e-6)
-    # Default cell (i0 50, j 10 A/m^2): eta = 2 RT/F asinh(0.1) = 5.130 mV, cap 38.07 MPa (MODEL.md 3b: ~40).
+    # Default cell (i0 50, j 10 A/m^2): eta = 2 RT/F asinh(0.1) = 5.130 mV, cap 38.07 MPa (docs/model.md 3b: ~40).
     eta = 2 * THERMAL_VOLTAGE_V * math.asinh(0.1)
     assert report["applied_interface_overpotential_V"] == pytest.approx(eta, rel=1e-9)
     assert report["pressure_cap_Pa"] == pytest.approx(eta * PA_PER_V, rel=1e-9)
@@ -124,7 +124,7 @@ def test_report_llzo_1um_default_cell_survives():
 
 
 def test_report_resistive_interface_cracks():
-    # i0 = 1 A/m^2: 2 RT/F asinh(5) = 118.8 mV, a 0.88 GPa cap (MODEL.md 3b: ~120 mV, ~0.9 GPa).
+    # i0 = 1 A/m^2: 2 RT/F asinh(5) = 118.8 mV, a 0.88 GPa cap (docs/model.md 3b: ~120 mV, ~0.9 GPa).
     report = critical_pressure_report(load_config(None, [*CLEAN_LLZO, "kinetics.exchange_current_A_per_m2=1"]), 1e-6)
     assert report["applied_interface_overpotential_V"] == pytest.approx(2 * THERMAL_VOLTAGE_V * math.asinh(5))
     assert report["pressure_cap_Pa"] == pytest.approx(0.8817e9, rel=1e-3)

@@ -1,7 +1,7 @@
 """Closed-form fracture mechanics (physics/fracture.py) against hand-computed numbers and each other.
 
-The LLZO set (E 150 GPa, nu 0.26, K_IC 1 MPa m^0.5, MODEL.md section 4) gives the hand values; the
-formulas are those of MODEL.md section 5, cases 2 and 3, with their sources in physics/fracture.py.
+The LLZO set (E 150 GPa, nu 0.26, K_IC 1 MPa m^0.5, docs/model.md section 4) gives the hand values; the
+formulas are those of docs/model.md section 5, cases 2 and 3, with their sources in physics/fracture.py.
 """
 
 import math
@@ -35,7 +35,7 @@ def test_plane_strain_modulus():
 
 def test_edge_crack_critical_pressure_of_a_1um_flaw_in_llzo():
     # Tada, Paris & Irwin: p_c = K_IC / (1.1215 sqrt(pi c)); by hand 1e6 / (1.1215 * 1.7725e-3) = 503.07 MPa
-    # (MODEL.md section 3b: "~0.5 GPa that a 1 um flaw in LLZO needs").
+    # (docs/model.md section 3b: "~0.5 GPa that a 1 um flaw in LLZO needs").
     p_c = float(edge_crack_critical_pressure_Pa(llzo.fracture_toughness_Pa_sqrt_m, 1e-6))
     assert p_c == pytest.approx(1e6 / (1.1215 * math.sqrt(math.pi * 1e-6)), rel=1e-12)
     assert p_c == pytest.approx(503.07e6, rel=1e-5)
@@ -45,7 +45,7 @@ def test_edge_crack_critical_pressure_of_a_1um_flaw_in_llzo():
 
 
 def test_monroe_newman_overpotential_of_the_critical_pressure():
-    # eta = Omega_Li p / F = 1.30e-5 * 503.07e6 / 96485.33 = 67.78 mV; 7.42 MPa per mV (MODEL.md section 3).
+    # eta = Omega_Li p / F = 1.30e-5 * 503.07e6 / 96485.33 = 67.78 mV; 7.42 MPa per mV (docs/model.md section 3).
     eta = float(li_pressure_overpotential_V(503.07e6))
     assert eta == pytest.approx(67.78e-3, rel=1e-4)
     assert float(li_pressure_overpotential_V(7.42e6)) == pytest.approx(1e-3, rel=1e-3)

@@ -24,7 +24,7 @@ def indicator_area_m2(shape: str, depth_m, aspect_ratio):
 @pytest.mark.parametrize("aspect_ratio", [0.5, 1.0, 2.0])
 def test_area_gradient_matches_closed_form(shape, aspect_ratio):
     # Closed forms: semi-ellipse pi a b / 2, triangle a b, rectangle 2 a b, with b = a / AR
-    # (MODEL.md section 2). The indicator's integral and its jax.grad must match within 1%.
+    # (docs/model.md section 2). The indicator's integral and its jax.grad must match within 1%.
     area = lambda a, ar: pit_area_m2(shape, a, a / ar)
     numeric = jax.grad(indicator_area_m2, argnums=(1, 2))(shape, DEPTH_M, aspect_ratio)
     exact = jax.grad(area, argnums=(0, 1))(DEPTH_M, aspect_ratio)

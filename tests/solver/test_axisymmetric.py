@@ -2,7 +2,7 @@
 
 References: exact ring areas and volumes of the revolved grid; the uniform dilatation ``u = eps x``
 (every normal strain ``eps``, hoop included); Lame's pressurised sphere (Timoshenko & Goodier section
-137) through ecmjax/validation/axisymmetric.py; charge conservation and the flat-cell current of MODEL.md case 6.
+137) through ecmjax/validation/axisymmetric.py; charge conservation and the flat-cell current of docs/model.md case 6.
 """
 
 import jax.numpy as jnp
@@ -141,7 +141,7 @@ def test_spherical_cavity_opening_converges_at_second_order():
 
 
 def test_flat_axisymmetric_cell_conserves_charge_and_plates_uniformly():
-    # MODEL.md case 6 on a revolved cell: the injected current (j times the disc area) is all plated,
+    # docs/model.md case 6 on a revolved cell: the injected current (j times the disc area) is all plated,
     # uniformly, on the anode disc.
     grid = Grid((6, 16), 10e-6 / 16, axisymmetric=True)
     nnx, nny = grid.node_shape

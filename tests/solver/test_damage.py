@@ -13,7 +13,7 @@ from ecmjax.solver.grid import Grid
 from ecmjax.solver.nonlinear.newton import NewtonKrylov
 
 LENGTH_M = 1e-7
-GC_J_PER_M2 = 6.2  # LLZO, MODEL.md section 4
+GC_J_PER_M2 = 6.2  # LLZO, docs/model.md section 4
 TIGHT = NewtonKrylov(rtol=1e-12)
 AT1_SOLVER = NewtonKrylov(rtol=1e-12, max_iterations=60)  # AT1's band edge moves ~1 node per iteration
 solve = eqx.filter_jit(solve_damage)  # the solver's settings are static: share TIGHT to share compilations
@@ -59,7 +59,7 @@ def at2_exact(x, length_m):
 
 
 def test_at2_profile_converges_at_second_order():
-    # MODEL.md case 4. A tolerance of 1e-4 makes the penalty's slack at the crack (2 TOL^2 l/h <= 3.2e-7)
+    # docs/model.md case 4. A tolerance of 1e-4 makes the penalty's slack at the crack (2 TOL^2 l/h <= 3.2e-7)
     # negligible; the error left is the discretisation's. Measured: 9.64e-4, 2.40e-4, 6.00e-5 (order 2.00).
     errors = []
     for cells_per_length in (4, 8, 16):
@@ -98,7 +98,7 @@ def test_at1_profile():
 
 
 def test_uniform_history_gives_the_local_solution():
-    # No gradients: AT2 minimises (1 - d)^2 H + Gc/(2l) d^2, so d = 2H / (2H + Gc/l) (MODEL.md section 3).
+    # No gradients: AT2 minimises (1 - d)^2 H + Gc/(2l) d^2, so d = 2H / (2H + Gc/l) (docs/model.md section 3).
     for history_J_per_m3 in (0.1 * GC_J_PER_M2 / LENGTH_M, 3.0 * GC_J_PER_M2 / LENGTH_M):
         _, d = profile(strip(8, history_J_per_m3=history_J_per_m3, crack=False))
         expected = 2 * history_J_per_m3 / (2 * history_J_per_m3 + GC_J_PER_M2 / LENGTH_M)

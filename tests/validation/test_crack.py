@@ -1,4 +1,4 @@
-"""MODEL.md case 2: Sneddon's pressurised crack as a phase-field crack (ecmjax/validation/crack.py).
+"""docs/model.md case 2: Sneddon's pressurised crack as a phase-field crack (ecmjax/validation/crack.py).
 
 References (sources beside each case in ecmjax/validation/crack.py): Sneddon (Proc. R. Soc. A 187,
 1946; Sneddon & Lowengrub 1969), plane strain, volume ``2 pi p a^2 / E'`` and opening
@@ -54,7 +54,7 @@ def test_crack_damage_is_broken_core_with_at2_tail():
 
 @pytest.mark.parametrize("index", range(1 + len(vc.PROFILE_POINTS)))
 def test_phase_field_crack_matches_sneddon(crack_rows, index):
-    # l = a0/10, h = l/4, quarter box 3 a0 with the exact a_eff far field; 5 % (MODEL.md case 2).
+    # l = a0/10, h = l/4, quarter box 3 a0 with the exact a_eff far field; 5 % (docs/model.md case 2).
     # Measured: volume -0.25 %, opening at x/a0 = 0.0125, 0.24, 0.49, 0.76: -1.9 %, -1.8 %, -1.2 %, +1.4 %
     # against Sneddon at a_eff. Against a0 (no correction) the volume is 14 % high, the centre 4.9 %.
     row = crack_rows[index]

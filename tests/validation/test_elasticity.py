@@ -37,7 +37,7 @@ def test_reference_solution_satisfies_its_boundary_conditions():
 @pytest.mark.parametrize("index", range(5))
 def test_wall_stress_matches_lame_and_inglis(elasticity_rows, index):
     # Pressurised hole a/b = 1 (Lame, p), 2 and 4 (Inglis, p (2a/b - 1)); remote tension a/b = 1, 2
-    # (Kt = 1 + 2a/b); 16 cells across the tip radius of curvature b^2/a; 5% (MODEL.md case 1).
+    # (Kt = 1 + 2a/b); 16 cells across the tip radius of curvature b^2/a; 5% (docs/model.md case 1).
     row = elasticity_rows[index]
     assert row.passed, f"{row.case}: {row.value:.4g} vs {row.reference:.4g} ({row.relative_error:.1%})"
 

@@ -24,7 +24,7 @@ def electrochemistry_rows():
     ],
 )
 def test_flat_cell_electrochemistry(electrochemistry_rows, quantity):
-    # MODEL.md case 6: a flat interface carries j_app within 0.5%; charge injected = charge plated to
+    # docs/model.md case 6: a flat interface carries j_app within 0.5%; charge injected = charge plated to
     # solver tolerance; V = -eta_BV(j) + Omega p / F + j L / kappa within 0.5%; 74.2 MPa of Li pressure
     # shifts the voltage by 10 mV (7.42 MPa per mV); Tafel slope ln(10) RT / (alpha_c F) within 1%.
     (row,) = [r for r in electrochemistry_rows if r.quantity == quantity]

@@ -1,11 +1,11 @@
-"""MODEL.md case 3: Griffith's critical pressure of a growing phase-field crack (ecmjax/validation/griffith.py).
+"""docs/model.md case 3: Griffith's critical pressure of a growing phase-field crack (ecmjax/validation/griffith.py).
 
 References: Griffith (Phil. Trans. R. Soc. A 221, 1921) with Sneddon's (1946) K = p sqrt(pi a):
 p_c = sqrt(E' Gc / (pi a)), plane strain; at fixed injected volume the crack then grows along
 p = (2 E' Gc^2 / (pi V))^(1/3) (Bourdin, Chukwudozie & Yoshioka, SPE 159154, 2012; OpenGeoSys K-regime
 benchmark). Phase-field corrections as in case 2: AT2 Gc_eff = Gc (1 + h/(2l)) for Q1 elements
 (Bourdin, Francfort & Marigo, J. Elasticity 91, 2008) and a_eff = a0 + pi l / (4 (1 + h/(2l)))
-(OpenGeoSys Sneddon benchmark, Mollaali & Yoshioka 2022). Tolerance 10 % (MODEL.md case 3).
+(OpenGeoSys Sneddon benchmark, Mollaali & Yoshioka 2022). Tolerance 10 % (docs/model.md case 3).
 """
 
 import math
