@@ -44,7 +44,7 @@ from jaxtyping import Array, Float
 from ecmjax.config import Config, check_parameter_keys, parameter_values, with_parameters
 from ecmjax.inverse.sensitivity import run_with_sensitivities
 from ecmjax.model.figures import Status, StepFigures
-from ecmjax.model.simulation import Model, State, crossing_time, run
+from ecmjax.model.simulation import Model, State, crossing_fraction, run
 from ecmjax.physics.fracture import edge_crack_critical_pressure_Pa, plane_strain_modulus_Pa
 
 __all__ = ["FailureTime", "critical_pressure_Pa", "failure_time", "traced_floats"]
@@ -85,7 +85,7 @@ def traced_floats(config: Config, keys: Sequence[str]) -> Config:
 def _crossing_time_s(times_s, pressures_Pa, level_Pa, row: int):
     """The time at which the pressure passes ``level`` between history rows ``row - 1`` and ``row``."""
     t0, t1, p0, p1 = times_s[row - 1], times_s[row], pressures_Pa[row - 1], pressures_Pa[row]
-    return crossing_time(t0, t1 - t0, p0, p1, level_Pa)[0]
+    return t0 + crossing_fraction(p0, p1, level_Pa) * (t1 - t0)
 
 
 class FailureTime(eqx.Module):

@@ -1,42 +1,28 @@
-"""The failure time and its derivatives with respect to chosen configuration keys.
+"""The run and the derivatives of its whole path with respect to chosen configuration keys.
 
 Forward mode (``jax.jvp``, one tangent per key, batched with ``vmap``) carries the derivatives of every
-field and scalar through the same adaptive time loop as the run itself, chunk by chunk, so that progress
-can be shown and nothing is stored per step. The primal is computed once for all tangents: the solves
-that only steer control flow (Newton's own steps) do not go through ``lax.custom_linear_solve``, whose
-batching rule marks every auxiliary output batched (its iteration count would otherwise batch the
-staggered ``while_loop``'s predicate, and with it the whole primal). Three keys cost 3.2 forward runs
-(``scripts/bench_gradient.py``).
+field and scalar through the same path as the run itself, chunk by chunk, so that progress can be shown and
+nothing is stored per point. The primal is computed once for all tangents: the solves that only steer
+control flow (Newton's own steps) do not go through ``lax.custom_linear_solve``, whose batching rule marks
+every auxiliary output batched (its iteration count would otherwise batch the staggered ``while_loop``'s
+predicate, and with it the whole primal). Three keys cost 3.2 forward runs (``scripts/bench_gradient.py``).
 Forward rather than reverse mode, because:
 
 - a fit has a handful of parameters (geometry, modulus) and needs the full Jacobian of every observed
   failure time, which forward mode gives in one pass with as many tangents as parameters;
-- the time loop takes as many steps as the physics needs (``lax.while_loop`` with retries), which JAX
-  differentiates in forward mode only; reverse mode would need a fixed number of steps, each
+- the path takes as many increments as the physics needs (``lax.while_loop`` with bisections), which JAX
+  differentiates in forward mode only; reverse mode would need a fixed number of increments, each
   checkpointed, and memory that grows with them;
 - every field solve inside is differentiated implicitly (``lax.custom_root``, one extra linear solve
   per tangent with the same multigrid-preconditioned CG), not through its iterations.
 
-What the derivative is: that of the run with every discrete decision (step accepted or retried,
-staggered iterations taken, iteration counts of the solvers) held as the run took them.
-
-**The run's own failure time has no derivative; the fit uses** :mod:`.failure_time` **instead.** On a 32
-x 24 failing case the forward-mode derivatives of the failure time and of the initiation time disagree
-with central differences (by factors of 0.3 to 100, some with the opposite sign), and the differences
-themselves are not a derivative: ``t_f`` is only piecewise continuous in the parameters. At aspect ratio
-exactly 1, a relative change of 1e-12 takes a different step sequence (82 accepted steps instead of 88)
-and moves ``t_f`` from 65.32 s to 63.56 s; within one sequence, round-off-level changes of the solvers'
-iteration counts move it by ~1e-5 s. Comparing like with like needs central differences taken with the
-primal's step sequence replayed (decisions frozen), and converged inner solves (the staggered iteration
-stops at ``damage.staggered_tolerance`` with one Newton step of elasticity per pass, where the implicit
-derivative assumes a converged solve). With the decisions removed (a fixed 0.5 s step, no Anderson
-mixing, staggered tolerance 1e-5 with up to 3,000 passes) two steps still end unconverged: those where
-the crack jumps unstably. There the tangent is meaningless: forward mode gives d t_f / d AR = -43,047 s
-and d t_init / d AR = +3,613 s; central differences give +332 s and -123 s with relative steps of 1e-4,
-and -11,057 s and +101 s with 1e-5: no derivative exists there. The derivative of ``t_f`` must come from
-the smooth build-up to the critical state, not from differentiating through the unstable jump:
-:mod:`.failure_time` takes the time the pressure reaches the flaw's critical pressure, whose derivatives
-match central differences to 1e-5.
+What the derivative is: that of the path with every discrete decision (bisections, iterations taken)
+held as the run took them. The path's points are a fixed grid in the Li volume (docs/model.md section
+3a), smooth in the parameters, so on the smooth build-up and the stable growth of a crack this is the
+derivative of the converged path (tests/inverse/test_sensitivity.py checks it against central
+differences). At an unstable jump the location ``V*`` is held at its bisected value: the jump's Leibniz
+term ``(1/q- - 1/q+) dV*/dtheta`` of ``dt_f/dtheta`` is not in the tangent yet, so the fit still uses the
+critical-pressure time of :mod:`.failure_time`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
-"""Volume balance of a confined Li body: plating adds Li, the cavity's volume sets the pressure.
+"""Volume balance of a confined Li body: the cavity's volume sets the pressure, plating sets the time.
 
-docs/model.md section 3: ``dV_Li/dt = (Omega_Li / F) I - Q_out(p)``, with ``I`` the plating current (per
-unit depth) on the body's walls and ``Q_out`` an optional creep back-flow to the anode; the pressure is
-the one at which the Li fills the cavity, ``V_Li = V_cav(p)``, and the stack pressure while the cavity
-is not full. These are pure functions of scalars; the solver supplies ``I`` and ``V_cav``.
+docs/model.md sections 3 and 3a. The mechanics are quasi-static and rate-independent, so the state of the
+cell depends only on the Li volume ``V`` in the body: the pressure is the one at which the Li fills the
+cavity, ``V = V_cav(p)`` (the stack pressure while the cavity is not full). Time enters only through the
+rate at which the body fills, ``dV/dt = q = (Omega_Li / F) I - Q_out(p)``, with ``I`` the plating current
+(per unit depth) on the body's walls and ``Q_out`` an optional creep back-flow to the anode; so
+``t(V) = integral dV / q(V)``. These are pure functions of scalars; the solver supplies ``I`` and ``V_cav``.
 """
 
 import jax.numpy as jnp
@@ -20,43 +22,63 @@ def creep_outflow_m2_per_s(pressure_Pa, stack_pressure_Pa, coefficient_m2_per_Pa
     return coefficient_m2_per_Pa_s * jnp.maximum(pressure_Pa - stack_pressure_Pa, 0.0)
 
 
-def li_volume_m2(
-    pressure_Pa,
-    *,
-    previous_volume_m2,
-    previous_pressure_Pa,
-    dt_s,
-    current_A_per_m,
-    current_pressure_slope_A_per_m_Pa,
-    stack_pressure_Pa,
-    creep_coefficient_m2_per_Pa_s,
+def filling_rate_m2_per_s(
+    current_A_per_m, pressure_Pa, stack_pressure_Pa, creep_coefficient_m2_per_Pa_s
 ) -> Float[Array, ""]:
-    """Li volume at the end of a step of ``dt_s`` if the body ends it at ``pressure_Pa``.
+    """``q = dV/dt``: the Li volume plated into the body per second, less what creeps back out.
 
-    Backward Euler with the plating current linearised in the pressure,
-    ``I(p) = I(p_old) + dI/dp (p - p_old)``: plating slows as the pressure rises (stress-coupled
-    Butler-Volmer), and treating that implicitly keeps the pressure below the Monroe-Newman cap for any
-    step size, where an explicit update would overshoot it.
+    At or below 0 the body cannot grow past its present volume (plating has stopped at the Monroe-Newman
+    cap, or creep carries off all it gets): the cell survives.
     """
-    current = current_A_per_m + current_pressure_slope_A_per_m_Pa * (pressure_Pa - previous_pressure_Pa)
     outflow = creep_outflow_m2_per_s(pressure_Pa, stack_pressure_Pa, creep_coefficient_m2_per_Pa_s)
-    return previous_volume_m2 + dt_s * (LI_VOLUME_PER_CHARGE_M3_PER_C * current - outflow)
+    return LI_VOLUME_PER_CHARGE_M3_PER_C * current_A_per_m - outflow
+
+
+def _log1p_ratio(x):
+    """``log(1 + x) / x``, 1 at ``x = 0`` (and smooth through it, derivatives included)."""
+    small = jnp.abs(x) < 1e-6
+    safe = jnp.where(small, 1.0, x)
+    return jnp.where(small, 1.0 - x / 2 + x**2 / 3, jnp.log1p(safe) / safe)
+
+
+def filling_time_s(volume_increment_m2, start_rate_m2_per_s, end_rate_m2_per_s, fraction=1.0) -> Float[Array, ""]:
+    """Time to fill the first ``fraction`` of an increment, with the rate ``q`` linear in ``V`` across it.
+
+    ``integral_0^f dV ds / (q0 + s (q1 - q0)) = (dV f / q0) log(1 + x) / x``, ``x = f (q1 - q0) / q0``:
+    second order in the increment, and exact where the rate falls linearly to 0 at the Monroe-Newman cap
+    (there the time diverges, as it should). Infinite where the rate reaches 0 within the fraction; 0 for
+    an empty increment (whatever the rates).
+    """
+    x = fraction * (end_rate_m2_per_s - start_rate_m2_per_s) / start_rate_m2_per_s
+    reachable = (start_rate_m2_per_s > 0) & (x > -1)
+    time = volume_increment_m2 * fraction / start_rate_m2_per_s * _log1p_ratio(jnp.where(reachable, x, 0.0))
+    return jnp.where(volume_increment_m2 == 0, 0.0, jnp.where(reachable, time, jnp.inf))
+
+
+def filled_fraction(volume_increment_m2, start_rate_m2_per_s, end_rate_m2_per_s, time_s) -> Float[Array, ""]:
+    """The fraction of an increment filled after ``time_s``: the inverse of :func:`filling_time_s` (0 to 1).
+
+    ``f = (t q0 / dV) expm1(y) / y`` with ``y = t (q1 - q0) / dV``.
+    """
+    y = time_s * (end_rate_m2_per_s - start_rate_m2_per_s) / volume_increment_m2
+    small = jnp.abs(y) < 1e-6
+    safe = jnp.where(small, 1.0, y)
+    expm1_ratio = jnp.where(small, 1.0 + y / 2 + y**2 / 6, jnp.expm1(safe) / safe)
+    return jnp.clip(time_s * start_rate_m2_per_s / volume_increment_m2 * expm1_ratio, 0.0, 1.0)
 
 
 def balanced_pressure_Pa(
     pressure_Pa,
     *,
     li_volume_m2,
-    li_volume_slope_m2_per_Pa,
     cavity_volume_m2,
     cavity_compliance_m2_per_Pa,
     stack_pressure_Pa,
 ) -> Float[Array, ""]:
-    """One Newton update of the pressure that makes the Li fill its cavity, ``V_Li(p) = V_cav(p)``.
+    """One Newton update of the pressure that makes the Li fill its cavity, ``V_Li = V_cav(p)``.
 
-    ``V_cav`` grows with ``p`` (compliance > 0) and ``V_Li`` does not (plating slows, creep grows), so
-    the balance has one root; the cavity is linear in ``p`` for a fixed crack, so one update is exact
-    up to the tension-compression split. Below the stack pressure the cavity is not full: ``p_stack``.
+    ``V_cav`` grows with ``p`` (compliance > 0), so the balance has one root; the cavity is linear in
+    ``p`` for a fixed crack, so one update is exact up to the tension-compression split. Below the stack
+    pressure the cavity is not full: ``p_stack``.
     """
-    slope = cavity_compliance_m2_per_Pa - li_volume_slope_m2_per_Pa
-    return jnp.maximum(stack_pressure_Pa, pressure_Pa + (li_volume_m2 - cavity_volume_m2) / slope)
+    return jnp.maximum(stack_pressure_Pa, pressure_Pa + (li_volume_m2 - cavity_volume_m2) / cavity_compliance_m2_per_Pa)

@@ -2,7 +2,7 @@
 
 The sweep is a grid of depths and aspect ratios of the semi-elliptic pit (64 geometries by default) on
 N x N cells (128 by default) of the default sulfide cell (3.2 um square half-cell). Every case runs
-``--steps`` accepted steps of the coupled model (``time.max_steps``; 0 runs each case to its end).
+``--steps`` increments of the coupled model (``path.max_increments``; 0 runs each case to its end).
 Contenders, each in its own process so that its compilation is counted:
 
 - ``loop-simulate``: a Python loop of ``ecmjax.simulate(config)``, what a user writes first (each new
@@ -44,7 +44,7 @@ def configs(cells: int, cases: int, steps: int) -> list:
 
     base = [f"grid.nx={cells}", f"grid.ny={cells}", "domain.thickness_m=3.2e-6"]
     if steps:
-        base.append(f"time.max_steps={steps}")
+        base.append(f"path.max_increments={steps}")
     return [
         load_config(None, [*base, f"geometry.depth_m={depth!r}", f"geometry.aspect_ratio={ratio!r}"])
         for depth, ratio in geometries(cases)

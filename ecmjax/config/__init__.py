@@ -29,6 +29,7 @@ from ecmjax.config.schema import (
     KineticsConfig,
     MaterialConfig,
     OperatingConfig,
+    PathConfig,
     SolverConfig,
     TimeConfig,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "MaterialConfig",
     "OperatingConfig",
     "SolverConfig",
+    "PathConfig",
     "TimeConfig",
     "check_devices",
     "check_parameter_keys",

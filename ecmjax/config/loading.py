@@ -263,12 +263,6 @@ def _check_consistency(config: Config) -> list[str]:
             f"geometry.base = {geometry.base!r} is not allowed with domain.dimension = {domain.dimension!r}:"
             " must be 'round' (a square base needs domain.dimension = '3d')"
         )
-    time = config.time
-    if not time.dt_min_s <= time.dt_initial_s <= time.dt_max_s:
-        problems.append(
-            f"time.dt_initial_s = {format_value(time.dt_initial_s)} is out of range: must be >= time.dt_min_s ="
-            f" {format_value(time.dt_min_s)} and <= time.dt_max_s = {format_value(time.dt_max_s)}"
-        )
     solver = config.solver
     if solver.dtype == "float32" and solver.rtol < FLOAT32_MIN_RTOL:
         problems.append(

@@ -47,6 +47,7 @@ class Quantity(_Described):
     DISPLACEMENT = DISPLACEMENT_FAILED, "displacement"
     DAMAGE = DAMAGE_FAILED, "damage"
     PRESSURE = PRESSURE_FAILED, "Li pressure"
+    STAGGERED = 5, "staggered elasticity-damage"
 
 
 class Status(_Described):
@@ -63,15 +64,17 @@ class Status(_Described):
     """``time.t_end_s`` was reached without failure."""
     DIVERGED = (
         3,
-        "the {quantity} solve failed (did not converge or was not finite) at step {next_step},"
-        " t = {time_s:.6g} s, even at the smallest step time.dt_min_s; the history up to then is kept",
+        "the {quantity} solve failed (did not converge or was not finite) at increment {next_step},"
+        " t = {time_s:.6g} s, even at the smallest increment (path.event_tolerance of the volume increment);"
+        " the history up to then is kept",
     )
-    """A solve failed even at ``time.dt_min_s`` (:class:`Quantity` says which)."""
+    """A solve failed even at the smallest increment (:class:`Quantity` says which)."""
     INCOMPLETE = (
         4,
-        "time.max_steps = {steps} steps were taken by t = {time_s:.6g} s, before time.t_end_s: raise time.max_steps",
+        "path.max_increments = {steps} increments were taken by t = {time_s:.6g} s, before time.t_end_s:"
+        " raise path.max_increments",
     )
-    """Neither survived nor failed: ``time.max_steps`` steps were taken before ``time.t_end_s``."""
+    """Neither survived nor failed: ``path.max_increments`` increments were taken before ``time.t_end_s``."""
 
     @property
     def label(self) -> str:
@@ -128,6 +131,8 @@ class RunFigures(Figures):
     status: Int[Array, ""]
     """A :class:`Status` value."""
     failure_time_s: Float[Array, ""]
+    failure_li_volume_m2: Float[Array, ""]
+    """The Li volume in the defect at the short circuit (m^2 per unit depth; m^3 in 3D)."""
     initiation_time_s: Float[Array, ""]
     initiation_pressure_Pa: Float[Array, ""]
     max_pressure_Pa: Float[Array, ""]
@@ -140,7 +145,8 @@ class RunFigures(Figures):
     damage_mean_depth_m: Float[Array, ""]
     n_steps: Int[Array, ""]
     n_trials: Int[Array, ""]
-    unconverged_staggered_steps: Int[Array, ""]
+    continued_increments: Int[Array, ""]
+    """Increments whose staggered iteration was continued (unstable crack jumps at fixed volume)."""
     staggered_iterations: Int[Array, ""]
 
     def as_json(self) -> dict[str, Any]:

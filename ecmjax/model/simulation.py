@@ -1,31 +1,42 @@
-"""The coupled model in time: Li plates into the defect, its pressure cracks the electrolyte, to a short.
+"""The coupled model along its load path: Li fills the defect, its pressure cracks the electrolyte, to a short.
 
-One time step (:func:`_trial_step`), docs/model.md section 3:
+The load is the Li volume ``V`` in the defect (docs/model.md section 3a): the mechanics are quasi-static and
+rate-independent, so the cell's state depends on ``V`` alone, and time follows by quadrature of the rate at
+which plating fills the body. One increment (:func:`_trial_step`), from the converged state at ``V`` to a
+target volume ``V'``:
 
-1. **Potential.** The ionic potential with Butler-Volmer on the Li body's walls (at the body's pressure)
-   and on the flat anode (at the stack pressure), for the body and the pressure at the start of the step.
-   It gives the plating current into the body, ``I``, and its slope in the pressure, ``dI/dp``.
-2. **Staggered mechanics.** Alternate, to ``damage.staggered_tolerance`` in damage, relative pressure and
-   relative elastic residual:
-   elasticity with the Li pressure on the body's walls (its tangent in ``p`` comes with it, one more
-   linear solve); the pressure at which the Li fills the cavity (:mod:`ecmjax.physics.li_body`, backward
-   Euler in the plating); the history ``H = max psi+``; the damage (AT2 or AT1, irreversible). Staggered
-   rather than monolithic because each half is a convex minimisation with a robust multigrid-Newton
-   solver, while the joint energy is not convex; iterating to a tolerance removes the splitting error.
-   While a crack runs the iteration contracts by only a few percent per pass, so the damage iterates
-   are Anderson-accelerated (``damage.anderson_depth``); the iteration is
+1. **Staggered mechanics at fixed volume.** Alternate, to ``damage.staggered_tolerance`` in damage,
+   relative pressure and relative elastic residual: elasticity with the Li pressure on the body's walls
+   (its tangent in ``p`` comes with it, one more linear solve); the pressure at which ``V'`` fills the
+   cavity (:mod:`ecmjax.physics.li_body`); the history ``H = max psi+``; the damage (AT2 or AT1,
+   irreversible). Staggered rather than monolithic because each half is a convex minimisation with a
+   robust multigrid-Newton solver, while the joint energy is not convex; iterating to a tolerance removes
+   the splitting error. While a crack runs the iteration contracts by only a few percent per pass, so the
+   damage iterates are Anderson-accelerated (``damage.anderson_depth``); the iteration is
    :func:`ecmjax.solver.nonlinear.stagger.staggered_solve`, which the Griffith validation case runs too.
-3. **Step control.** A step whose crack advances more than ``time.max_crack_advance_cells`` cells, or
-   whose pressure changes more than twice ``time.max_pressure_change`` (relative), or whose staggered
-   iteration does not converge, is retried with a quarter of the step, once (an unstable crack jumps
-   as far whatever the step: the steps of the jump are then taken as they come, each a quarter of the
-   last); a step whose solves fail is retried down to ``time.dt_min_s``. The next step is sized from
-   how far this one went (small while the crack runs, large while the pressure creeps up to its cap).
+2. **Potential at the converged state.** The ionic potential with Butler-Volmer on the Li body's walls (at
+   the body's pressure) and on the flat anode (at the stack pressure) gives the plating current ``I`` into
+   the body and the filling rate ``q = (Omega_Li/F) I - Q_out``.
+3. **Time by quadrature.** ``t' = t + integral dV / q`` over the increment, with ``q`` linear in ``V``
+   (:func:`ecmjax.physics.li_body.filling_time_s`). Where ``q <= 0`` (the pressure has reached the
+   Monroe-Newman cap) or ``t' >= time.t_end_s``, the cell survives.
+4. **Path control.** The targets are a fixed grid in volume, ``V_k = V_0 + k dV`` (:func:`volume_grid`),
+   so that a small change of a parameter moves every point of the path a little and changes none of the
+   decisions. An increment over which the crack advances more than ``path.max_crack_advance_cells``
+   cells, whose end plating cannot reach (``q <= 0``), or whose solves fail, is bisected, down to
+   ``path.event_tolerance`` of ``dV``: an unstable crack jump is so located within that tolerance in
+   volume, and taken there at fixed volume (it costs no time); if its staggered iteration needs more
+   than ``damage.max_staggered_iterations`` passes it continues, still at that volume, up to
+   :data:`MAX_CONTINUATIONS` times.
+5. **Events located in the increment.** Initiation (the largest damage through ``INITIATED``) and the
+   short circuit (the crack tip through ``domain.thickness_m - domain.short_circuit_margin_m``) are
+   interpolated linearly in ``V`` on these continuous indicators, and timed by the same quadrature.
 
 The loop is a ``lax.while_loop`` over a fixed-shape :class:`State` (fields, scalars and a preallocated
-history table of :class:`~ecmjax.model.figures.StepFigures` rows), so that it can be jitted, batched and
-differentiated. :func:`run` drives it in chunks from Python (:data:`start_jit`, :data:`advance_jit`) so
-that a progress bar can be shown between chunks; :func:`run_figures` gives a run's headline figures.
+history table of :class:`~ecmjax.model.figures.StepFigures` rows, one per point of the path), so that it
+can be jitted, batched and differentiated. :func:`run` drives it in chunks from Python (:data:`start_jit`,
+:data:`advance_jit`) so that a progress bar can be shown between chunks; :func:`run_figures` gives a run's
+headline figures.
 """
 
 import dataclasses
@@ -54,7 +65,8 @@ from ecmjax.model.problems import (
 )
 from ecmjax.physics.elasticity import lame_parameters_Pa, void_stiffness
 from ecmjax.physics.kinetics import li_pressure_cap_Pa, symmetric_overpotential_V
-from ecmjax.physics.li_body import balanced_pressure_Pa, li_volume_m2
+from ecmjax.physics.li_body import balanced_pressure_Pa, filled_fraction, filling_time_s
+from ecmjax.physics.li_body import filling_rate_m2_per_s as li_filling_rate_m2_per_s
 from ecmjax.solver.fields.damage import DamageProblem, solve_damage
 from ecmjax.solver.fields.elasticity import cavity_opening_m2, cell_tensile_energy_J_per_m3, solve_elasticity
 from ecmjax.solver.fields.potential import (
@@ -68,8 +80,9 @@ from ecmjax.solver.nonlinear.newton import NewtonKrylov
 from ecmjax.solver.nonlinear.stagger import DamageUpdate, ElasticUpdate, staggered_solve
 from ecmjax.solver.parallel.decomposition import Tree, domain_mesh, split_along_x
 
-MAX_RETRIES = 1
-"""Retries of a step (each with a quarter of the time step) before it is taken despite its crack advance."""
+MAX_CONTINUATIONS = 10
+"""Times the staggered iteration of a smallest increment continues (``damage.max_staggered_iterations``
+passes each) before the run stops as diverged: an unstable jump converges within them."""
 
 
 class Model(eqx.Module):
@@ -115,33 +128,37 @@ class Fields(eqx.Module):
 
 
 class State(eqx.Module):
-    """Everything the time loop carries: fields, the Li body's balance, headline figures, the history."""
+    """Everything the path carries: fields, the Li body's balance, headline figures, the history."""
 
     figures: StepFigures
-    """Those of the last accepted step; at ``t = 0`` those of the initial cell (NaN where only a solve gives
-    them, and for the step size)."""
-    next_dt_s: Float[Array, ""]
+    """Those of the last point of the path; before the first, those of the initial cell (NaN where only a
+    solve gives them)."""
+    grid_index: Int[Array, ""]
+    """``k`` of the next grid volume ``V_0 + k dV``."""
+    upper_volume_m2: Float[Array, ""]
+    """The next target: the next grid volume or, while bisecting, the smallest volume known to be too far."""
+    bisecting: Bool[Array, ""]
     step: Int[Array, ""]
     trials: Int[Array, ""]
-    retries: Int[Array, ""]
-    """Retries of the current step so far; left at :data:`MAX_RETRIES` after a step taken despite them, so
-    that the steps of an unstable jump are taken as they come until one is clean."""
+    continuations: Int[Array, ""]
+    """Continuations of the present increment's staggered iteration so far."""
     fields: Fields
     max_pressure_Pa: Float[Array, ""]
     failure_time_s: Float[Array, ""]
+    failure_li_volume_m2: Float[Array, ""]
     initiation_time_s: Float[Array, ""]
     initiation_pressure_Pa: Float[Array, ""]
-    unconverged_steps: Int[Array, ""]
+    continued_increments: Int[Array, ""]
     staggered_iterations: Int[Array, ""]
     status: Int[Array, ""]
     """A :class:`~ecmjax.model.figures.Status` value."""
     diverged_quantity: Int[Array, ""]
     """A :class:`~ecmjax.model.figures.Quantity` value: what blew up in a diverged run."""
     history: Float[Array, "rows columns"]
-    """One row of :class:`~ecmjax.model.figures.StepFigures` per accepted step (NaN after the last)."""
+    """One row of :class:`~ecmjax.model.figures.StepFigures` per point of the path (NaN after the last)."""
 
     def recorded(self) -> StepFigures:
-        """The history of the accepted steps so far, as NumPy columns (host-side)."""
+        """The history of the path so far, as NumPy columns (host-side)."""
         return StepFigures.of_rows(np.asarray(self.history)[: int(self.step)])
 
 
@@ -153,23 +170,19 @@ def _tensile_energy_J_per_m3(model: Model, u: Float[Array, " d *nodes"]) -> Floa
     return cell_tensile_energy_J_per_m3(model.grid, u, mu * stiffness, lam * stiffness)
 
 
-def _potential(model: Model, fields: Fields, pressure_Pa):
-    """Potential for the current body; the wall current, its pressure slope and the recorded figures."""
+def _potential(model: Model, fields: Fields, pressure_Pa, start_V):
+    """Potential for the body of ``fields`` at ``pressure_Pa``, from ``start_V``; the plating current into
+    the body (A/m, or A in 3D) and the recorded figures."""
     problem = potential_problem(model.config, model.grid, model.defect, pressure_Pa, fields.damage, fields.damage_floor)
-    phi, info = solve_potential(problem, fields.potential_V, model.solver)
-
-    def wall_current(p):
-        pressures = problem.li_pressure_Pa.at[0].set(p)
-        return interface_currents_A_per_m(phi, eqx.tree_at(lambda q: q.li_pressure_Pa, problem, pressures))[0]
-
-    current, slope = jax.value_and_grad(wall_current)(jnp.asarray(pressure_Pa, phi.dtype))
+    phi, info = solve_potential(problem, start_V, model.solver)
+    current = interface_currents_A_per_m(phi, problem)[0]
     density = node_current_density_A_per_m2(phi, problem)
     column = jnp.reshape(model.grid.revolution_factor(), (-1, 1))
     cell_face = model.grid.cell_size_m ** (len(model.grid.shape) - 1)  # a wall's measure per node: h, or h^2 in 3D
     wetted = problem.interface_length_m[0] > 1e-3 * cell_face * column
     peak = jnp.max(jnp.where(wetted, density, -jnp.inf))
     cap = li_pressure_cap_Pa(jnp.maximum(jnp.max(jnp.where(wetted, phi, -jnp.inf)), 0.0))
-    return phi, info, current, slope, cell_voltage_V(model.grid, phi), peak, cap
+    return phi, info, current, cell_voltage_V(model.grid, phi), peak, cap
 
 
 def _elasticity(model: Model, pressure_Pa, damage, fields: Fields, start):
@@ -209,23 +222,11 @@ class _Trial(eqx.Module):
     """The :class:`~ecmjax.model.figures.Quantity` of the first solve that failed (``NONE``: none did)."""
 
 
-def _trial_step(model: Model, state: State, dt_s) -> _Trial:
+def _trial_step(model: Model, state: State, volume_m2) -> _Trial:
+    """The converged mechanics at Li volume ``volume_m2`` from ``state``, then the potential there."""
     config, grid = model.config, model.grid
     fields, p_old = state.fields, state.figures.pressure_Pa
     stack = jnp.asarray(config.operating.stack_pressure_Pa, p_old.dtype)
-    phi, potential_info, current, slope, voltage, peak, cap = _potential(model, fields, p_old)
-
-    def li_volume(p):
-        return li_volume_m2(
-            p,
-            previous_volume_m2=state.figures.li_volume_m2,
-            previous_pressure_Pa=p_old,
-            dt_s=dt_s,
-            current_A_per_m=current,
-            current_pressure_slope_A_per_m_Pa=slope,
-            stack_pressure_Pa=stack,
-            creep_coefficient_m2_per_Pa_s=config.operating.creep_outflow_m2_per_Pa_s,
-        )
 
     damage_problem = lambda history: DamageProblem(
         grid=grid,
@@ -241,8 +242,7 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
         u_p, du_dp, cavity, compliance, elastic_info = _elasticity(model, p, d, fields, u)
         p_new = balanced_pressure_Pa(
             p,
-            li_volume_m2=li_volume(p),
-            li_volume_slope_m2_per_Pa=jax.grad(li_volume)(p),
+            li_volume_m2=volume_m2,
             cavity_volume_m2=cavity,
             cavity_compliance_m2_per_Pa=compliance,
             stack_pressure_Pa=stack,
@@ -266,38 +266,30 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
         pressure_scale_Pa=stack,
         over_relaxation=config.damage.over_relaxation,
         anderson_depth=config.damage.anderson_depth,
-        failed=jnp.where(potential_info.converged & jnp.all(jnp.isfinite(phi)), 0, Quantity.POTENTIAL),
     )
-    u, d, p, history, failed = (
-        staggered.displacement_m,
-        staggered.damage,
-        staggered.pressure_Pa,
-        staggered.history_J_per_m3,
-        staggered.failed,
-    )
+    u, d, p = staggered.displacement_m, staggered.damage, staggered.pressure_Pa
     body = li_body(config, grid, model.defect, d, fields.damage_floor).node_indicator
     damage_floor = jnp.maximum(fields.damage_floor, d)
+    mechanics = Fields(fields.potential_V, u, d, damage_floor, staggered.history_J_per_m3)
+    phi, potential_info, current, voltage, peak, cap = _potential(model, mechanics, p, fields.potential_V)
+    failed = staggered.failed
     failed = jnp.where(failed > 0, failed, jnp.where(jnp.all(jnp.isfinite(u)), 0, Quantity.DISPLACEMENT))
     failed = jnp.where(failed > 0, failed, jnp.where(jnp.all(jnp.isfinite(d)), 0, Quantity.DAMAGE))
+    potential_solved = potential_info.converged & jnp.all(jnp.isfinite(phi))
+    failed = jnp.where(failed > 0, failed, jnp.where(potential_solved, 0, Quantity.POTENTIAL))
     return _Trial(
-        fields=Fields(
-            potential_V=phi,
-            displacement_m=u,
-            damage=d,
-            damage_floor=damage_floor,
-            history_J_per_m3=history,
-        ),
+        fields=eqx.tree_at(lambda f: f.potential_V, mechanics, phi),
         figures=StepFigures(
-            time_s=state.figures.time_s + dt_s,
-            dt_s=dt_s,
+            time_s=jnp.full_like(p, jnp.nan),
+            dt_s=jnp.full_like(p, jnp.nan),
             pressure_Pa=p,
-            li_volume_m2=li_volume(p),
+            li_volume_m2=jnp.asarray(volume_m2, p.dtype),
             cavity_volume_m2=model.pit_area_m2 + cavity_opening_m2(grid, u, body),
             crack_tip_depth_m=crack_tip_depth_m(grid, model.defect.node_indicator, damage_floor),
             max_damage=max_damage(d, model.outside_pit),
             cell_voltage_V=voltage,
             peak_current_density_A_per_m2=peak,
-            current_into_defect_A_per_m=current + slope * (p - p_old),
+            current_into_defect_A_per_m=current,
             pressure_cap_Pa=cap,
         ),
         staggered_converged=staggered.converged,
@@ -306,94 +298,168 @@ def _trial_step(model: Model, state: State, dt_s) -> _Trial:
     )
 
 
-def crossing_time(t0, dt, before, after, level):
-    """Time at which a quantity going from ``before`` to ``after`` over the step reaches ``level``."""
-    fraction = jnp.clip((level - before) / jnp.where(after > before, after - before, 1.0), 0.0, 1.0)
-    return t0 + fraction * dt, fraction
+def crossing_fraction(before, after, level):
+    """Where in an increment a quantity going from ``before`` to ``after`` reaches ``level`` (0 to 1)."""
+    return jnp.clip((level - before) / jnp.where(after > before, after - before, 1.0), 0.0, 1.0)
+
+
+def filling_rate_m2_per_s(config: Config, figures: StepFigures) -> Float[Array, "*rows"]:
+    """``q = dV/dt`` at recorded points of the path (:func:`ecmjax.physics.li_body.filling_rate_m2_per_s`)."""
+    return li_filling_rate_m2_per_s(
+        figures.current_into_defect_A_per_m,
+        figures.pressure_Pa,
+        config.operating.stack_pressure_Pa,
+        config.operating.creep_outflow_m2_per_Pa_s,
+    )
+
+
+class VolumeGrid(eqx.Module):
+    """The fixed grid of target volumes ``V_0 + k dV`` and the smallest bisected increment (m^2, or m^3 in 3D)."""
+
+    start_m2: Float[Array, ""]
+    increment_m2: Float[Array, ""]
+    tolerance_m2: Float[Array, ""]
+
+    def at(self, index) -> Float[Array, ""]:
+        return self.start_m2 + index * self.increment_m2
+
+
+def volume_grid(model: Model) -> VolumeGrid:
+    """``V_0``, the initial fill, and ``dV = 2 (1 + nu) V_defect dp / E`` (``path.pressure_increment_Pa``)."""
+    config = model.config
+    material = config.material
+    compliance = 2.0 * (1.0 + material.poisson_ratio) * model.pit_area_m2 / material.youngs_modulus_Pa
+    increment = config.path.pressure_increment_Pa * compliance
+    start = config.geometry.fill_fraction * model.pit_area_m2
+    return VolumeGrid(start, increment, config.path.event_tolerance * increment)
 
 
 def _advance_one(model: Model, state: State) -> State:
-    """Attempt one step; commit it, or retry with a smaller step, or stop the run."""
+    """Attempt one increment; commit it, bisect it, continue its staggered iteration, or stop the run."""
     config, h = model.config, model.grid.cell_size_m
-    t_end = config.time.t_end_s
-    dt = jnp.minimum(state.next_dt_s, t_end - state.figures.time_s)
-    trial = _trial_step(model, state, dt)
-    last, new = state.figures, trial.figures
+    volumes = volume_grid(model)
+    last = state.figures
+    upper = state.upper_volume_m2
+    smallest = volumes.tolerance_m2 * (1.0 + 1e-9)
+    halfway = 0.5 * (last.li_volume_m2 + upper)
+    target = jnp.where(state.bisecting & (upper - last.li_volume_m2 > smallest), halfway, upper)
+    trial = _trial_step(model, state, target)
+    new = trial.figures
 
-    pressure_scale = jnp.maximum(last.pressure_Pa, config.operating.stack_pressure_Pa)
-    pressure_change = jnp.abs(new.pressure_Pa - last.pressure_Pa) / pressure_scale
+    finest = target - last.li_volume_m2 <= smallest
     advance_cells = (new.crack_tip_depth_m - last.crack_tip_depth_m) / h
-    too_far = (advance_cells > config.time.max_crack_advance_cells) | (
-        pressure_change > 2.0 * config.time.max_pressure_change
-    )
-    at_floor = dt <= config.time.dt_min_s * (1.0 + 1e-9)
+    rate_old, rate_new = filling_rate_m2_per_s(config, last), filling_rate_m2_per_s(config, new)
+    # Too far: the crack ran, or plating cannot reach the target (the Monroe-Newman cap lies within the
+    # increment, which is bisected so that the survival is located like a jump).
+    too_far = (advance_cells > config.path.max_crack_advance_cells) | ~(rate_new > 0)
     solved = trial.solved == 0
-    # A crack that runs away (unstable growth) runs as far whatever the step: after a retry the step is
-    # taken as it is (a staggered iteration still short of its tolerance is counted, and continues into
-    # the next step), and so are the following steps until one is clean, each a quarter of the last:
-    # retrying them would only repeat the same jump's iterations, and the jump takes no time.
-    clean = ~too_far & trial.staggered_converged
-    accept = solved & (clean | at_floor | (state.retries >= MAX_RETRIES))
-    diverged = ~solved & at_floor
-
-    growth = jnp.minimum(
-        config.time.max_pressure_change / jnp.maximum(pressure_change, 1e-12),
-        config.time.max_crack_advance_cells / jnp.maximum(advance_cells, 1e-12),
-    )
-    # Grow the step only after a staggered iteration that converged in at most half its allowed
-    # iterations: a step that needed more would likely not converge at twice the size, and the retry
-    # would cost more than the step saved.
-    converged_easily = trial.staggered_iterations <= config.damage.max_staggered_iterations // 2
-    largest_growth = jnp.where(converged_easily, 2.0, 1.0)
-    next_dt = jnp.where(accept & clean, dt * jnp.clip(0.8 * growth, 0.5, largest_growth), 0.25 * dt)
-    next_dt = jnp.clip(next_dt, config.time.dt_min_s, config.time.dt_max_s)
-
+    converged = trial.staggered_converged
     failure_depth = config.domain.thickness_m - config.domain.short_circuit_margin_m
-    fails = new.crack_tip_depth_m >= failure_depth
-    failure_time, _ = crossing_time(last.time_s, dt, last.crack_tip_depth_m, new.crack_tip_depth_m, failure_depth)
-    initiates = jnp.isnan(state.initiation_time_s) & (new.max_damage >= INITIATED)
-    initiation_time, fraction = crossing_time(last.time_s, dt, last.max_damage, new.max_damage, INITIATED)
-    initiation_pressure = last.pressure_Pa + fraction * (new.pressure_Pa - last.pressure_Pa)
+    reaches_far_side = new.crack_tip_depth_m >= failure_depth
+    # An unstable jump runs as far whatever the increment: at the finest it is taken, at fixed volume,
+    # once its staggered iteration has converged (continuing it as often as that takes), or as soon as its
+    # crack reaches the far side: alternate minimisation from a state below the new load raises the damage
+    # monotonically (Bourdin, Francfort & Marigo, J. Elasticity 2008; Anderson mixing keeps this only
+    # approximately), so the converged jump is a short circuit too, at this volume, and costs no time.
+    accept = solved & ((converged & (~too_far | finest)) | (finest & reaches_far_side))
+    continues = solved & ~converged & finest & (state.continuations < MAX_CONTINUATIONS)
+    diverged = finest & ~accept & ~continues
+    bisect = ~accept & ~continues & ~diverged
+
+    increment = target - last.li_volume_m2
+    time_at = lambda fraction: last.time_s + filling_time_s(increment, rate_old, rate_new, fraction)
+    new = eqx.tree_at(lambda f: (f.time_s, f.dt_s), new, (time_at(1.0), time_at(1.0) - last.time_s))
+    t_end = config.time.t_end_s
+
+    failure_fraction = crossing_fraction(last.crack_tip_depth_m, new.crack_tip_depth_m, failure_depth)
+    failure_time = time_at(failure_fraction)
+    fails = reaches_far_side & (failure_time < t_end)
+    survives = ~fails & (new.time_s >= t_end)
+    initiates = jnp.isnan(state.initiation_time_s) & (new.max_damage >= INITIATED) & ~survives
+    initiation_fraction = crossing_fraction(last.max_damage, new.max_damage, INITIATED)
+    # Across a jump (an increment of the finest size whose crack ran), the crack started at the pressure before it.
+    initiation_pressure = jnp.where(
+        too_far, last.pressure_Pa, last.pressure_Pa + initiation_fraction * (new.pressure_Pa - last.pressure_Pa)
+    )
     step = state.step + 1
     status = jnp.where(
         fails,
         Status.FAILED,
         jnp.where(
-            new.time_s >= t_end * (1.0 - 1e-12),
+            survives,
             Status.SURVIVED,
-            jnp.where(step >= config.time.max_steps, Status.INCOMPLETE, Status.RUNNING),
+            jnp.where(step >= config.path.max_increments, Status.INCOMPLETE, Status.RUNNING),
         ),
     )
+    at_upper = target >= upper
+    grid_index = state.grid_index + jnp.where(at_upper & (upper >= volumes.at(state.grid_index)), 1, 0)
     committed = State(
         figures=new,
-        next_dt_s=next_dt,
+        grid_index=grid_index,
+        upper_volume_m2=jnp.where(at_upper, volumes.at(grid_index), upper),
+        bisecting=state.bisecting & ~at_upper,
         step=step,
         trials=state.trials + 1,
-        retries=jnp.where(clean, 0, state.retries),
+        continuations=jnp.asarray(0),
         fields=trial.fields,
         max_pressure_Pa=jnp.maximum(state.max_pressure_Pa, new.pressure_Pa),
         failure_time_s=jnp.where(fails, failure_time, state.failure_time_s),
-        initiation_time_s=jnp.where(initiates, initiation_time, state.initiation_time_s),
+        failure_li_volume_m2=jnp.where(
+            fails, last.li_volume_m2 + failure_fraction * increment, state.failure_li_volume_m2
+        ),
+        initiation_time_s=jnp.where(initiates, time_at(initiation_fraction), state.initiation_time_s),
         initiation_pressure_Pa=jnp.where(initiates, initiation_pressure, state.initiation_pressure_Pa),
-        unconverged_steps=state.unconverged_steps + jnp.where(trial.staggered_converged, 0, 1),
+        continued_increments=state.continued_increments + jnp.where(state.continuations > 0, 1, 0),
         staggered_iterations=state.staggered_iterations + trial.staggered_iterations,
         status=status,
         diverged_quantity=state.diverged_quantity,
         history=lax.dynamic_update_index_in_dim(state.history, new.row(state.history.dtype), state.step, axis=0),
     )
-    retried = eqx.tree_at(
-        lambda s: (s.next_dt_s, s.trials, s.retries, s.staggered_iterations, s.status, s.diverged_quantity),
+    # A surviving cell ends within the increment, at t_end: its last row is interpolated there (the fields
+    # are those of the point before), the point past it is never reached.
+    end_fraction = filled_fraction(increment, rate_old, rate_new, t_end - last.time_s)
+    end = jax.tree.map(lambda a, b: a + end_fraction * (b - a), last, new)
+    end = eqx.tree_at(lambda f: (f.time_s, f.dt_s), end, (jnp.asarray(t_end, last.time_s.dtype), t_end - last.time_s))
+    survived = eqx.tree_at(
+        lambda s: (s.figures, s.status, s.step, s.trials, s.max_pressure_Pa, s.history),
         state,
         (
-            next_dt,
+            end,
+            jnp.asarray(Status.SURVIVED),
+            step,
             state.trials + 1,
-            state.retries + 1,
-            state.staggered_iterations + trial.staggered_iterations,
-            jnp.where(diverged, Status.DIVERGED, Status.RUNNING),
-            jnp.where(diverged, trial.solved, Quantity.NONE),
+            jnp.maximum(state.max_pressure_Pa, end.pressure_Pa),
+            lax.dynamic_update_index_in_dim(state.history, end.row(state.history.dtype), state.step, axis=0),
         ),
     )
-    return jax.tree.map(lambda a, b: jnp.where(accept, a, b), committed, retried)
+    # The staggered iterate of a jump goes on from where it stopped (the irreversibility floor stays that
+    # of the last point: an unconverged iterate does not raise it).
+    carried = eqx.tree_at(lambda f: f.damage_floor, trial.fields, state.fields.damage_floor)
+    not_taken = eqx.tree_at(
+        lambda s: (
+            s.upper_volume_m2,
+            s.bisecting,
+            s.trials,
+            s.continuations,
+            s.fields,
+            s.staggered_iterations,
+            s.status,
+            s.diverged_quantity,
+        ),
+        state,
+        (
+            jnp.where(bisect, target, upper),
+            state.bisecting | bisect,
+            state.trials + 1,
+            state.continuations + jnp.where(continues, 1, 0),
+            jax.tree.map(lambda a, b: jnp.where(continues, a, b), carried, state.fields),
+            state.staggered_iterations + trial.staggered_iterations,
+            jnp.where(diverged, Status.DIVERGED, Status.RUNNING),
+            jnp.where(diverged, jnp.where(solved, Quantity.STAGGERED, trial.solved), Quantity.NONE),
+        ),
+    )
+    taken = jax.tree.map(lambda a, b: jnp.where(survives, a, b), survived, committed)
+    return jax.tree.map(lambda a, b: jnp.where(accept, a, b), taken, not_taken)
 
 
 def _split(config: Config, fields: Tree) -> Tree:
@@ -422,7 +488,8 @@ def advance(model: Model, state: State, steps) -> State:
 def initial_state(model: Model) -> State:
     """The cell at ``t = 0``: intact and unstrained, its pit ``fill_fraction`` full of Li (by undeformed area).
 
-    No field is solved here: the first step solves them all, so the whole run compiles once.
+    No field is solved here: the first point of the path, at this volume, solves them all, so the whole
+    run compiles once.
     """
     config, grid = model.config, model.grid
     dtype = model.defect.node_indicator.dtype
@@ -439,7 +506,7 @@ def initial_state(model: Model) -> State:
         time_s=zero,
         dt_s=nan,
         pressure_Pa=pressure,
-        li_volume_m2=config.geometry.fill_fraction * model.pit_area_m2,
+        li_volume_m2=volume_grid(model).start_m2,
         cavity_volume_m2=model.pit_area_m2,
         crack_tip_depth_m=crack_tip_depth_m(grid, model.defect.node_indicator, damage),
         max_damage=zero,
@@ -450,10 +517,12 @@ def initial_state(model: Model) -> State:
     )
     return State(
         figures=figures,
-        next_dt_s=jnp.asarray(config.time.dt_initial_s, dtype),
+        grid_index=jnp.asarray(0),
+        upper_volume_m2=figures.li_volume_m2,
+        bisecting=jnp.asarray(False),
         step=jnp.asarray(0),
         trials=jnp.asarray(0),
-        retries=jnp.asarray(0),
+        continuations=jnp.asarray(0),
         fields=_split(
             config,
             Fields(
@@ -466,13 +535,14 @@ def initial_state(model: Model) -> State:
         ),
         max_pressure_Pa=pressure,
         failure_time_s=nan,
+        failure_li_volume_m2=nan,
         initiation_time_s=nan,
         initiation_pressure_Pa=nan,
-        unconverged_steps=jnp.asarray(0),
+        continued_increments=jnp.asarray(0),
         staggered_iterations=jnp.asarray(0),
         status=jnp.asarray(Status.RUNNING),
         diverged_quantity=jnp.asarray(Quantity.NONE),
-        history=jnp.full((config.time.max_steps, len(StepFigures.names())), jnp.nan, dtype),
+        history=jnp.full((config.path.max_increments, len(StepFigures.names())), jnp.nan, dtype),
     )
 
 
@@ -496,18 +566,19 @@ def run_figures(model: Model, state: State) -> RunFigures:
     return RunFigures(
         status=state.status,
         failure_time_s=jnp.where(state.status == Status.FAILED, state.failure_time_s, jnp.nan),
+        failure_li_volume_m2=jnp.where(state.status == Status.FAILED, state.failure_li_volume_m2, jnp.nan),
         initiation_time_s=state.initiation_time_s,
         initiation_pressure_Pa=state.initiation_pressure_Pa,
         max_pressure_Pa=state.max_pressure_Pa,
         pressure_cap_Pa=state.figures.pressure_cap_Pa,
-        final_time_s=state.figures.time_s,
+        final_time_s=jnp.where(state.status == Status.SURVIVED, model.config.time.t_end_s, state.figures.time_s),
         crack_tip_depth_m=state.figures.crack_tip_depth_m,
         damage_depth_extent_m=extents.depth_extent_m,
         damage_lateral_extent_m=extents.lateral_extent_m,
         damage_mean_depth_m=jnp.where(extents.depth_extent_m > 0, extents.mean_depth_m, jnp.nan),
         n_steps=state.step,
         n_trials=state.trials,
-        unconverged_staggered_steps=state.unconverged_steps,
+        continued_increments=state.continued_increments,
         staggered_iterations=state.staggered_iterations,
     )
 

@@ -61,7 +61,7 @@ def test_twin_experiment(noise):
 def _ecmjax_fit(out: Path, *extra: str) -> subprocess.Popen:
     args = [sys.executable, "-m", "ecmjax", "fit", str(EXAMPLES / "start.toml")]
     args += ["--observations", str(EXAMPLES / "observations.csv"), "--params", "material.youngs_modulus_Pa"]
-    args += ["--max-iter", "4"]
+    args += ["--max-iter", "2"]
     pipe = subprocess.PIPE
     return subprocess.Popen([*args, "--out", str(out), *extra], stdout=pipe, stderr=pipe, text=True)
 

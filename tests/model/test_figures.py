@@ -16,8 +16,9 @@ def test_status_labels_and_codes_are_those_of_the_outputs():
     ]
     assert Status.FAILED.message(12, 40.0, Quantity.NONE) == ""
     assert Status.DIVERGED.message(0, 0.5, Quantity.DAMAGE).startswith("the damage solve failed")
-    assert "at step 1, t = 0.5 s" in Status.DIVERGED.message(0, 0.5, Quantity.DAMAGE)
-    assert Status.INCOMPLETE.message(7, 2.0, Quantity.NONE).startswith("time.max_steps = 7 steps were taken by t = 2 s")
+    assert "at increment 1, t = 0.5 s" in Status.DIVERGED.message(0, 0.5, Quantity.DAMAGE)
+    incomplete = Status.INCOMPLETE.message(7, 2.0, Quantity.NONE)
+    assert incomplete.startswith("path.max_increments = 7 increments were taken by t = 2 s")
 
 
 def test_a_table_of_rows_reads_back_by_name():
@@ -33,7 +34,7 @@ def test_a_table_of_rows_reads_back_by_name():
 def test_run_figures_as_json_values():
     values = dict.fromkeys(RunFigures.names(), np.nan)
     values.update(status=Status.SURVIVED, max_pressure_Pa=2e7, n_steps=31, n_trials=33, staggered_iterations=90)
-    values.update(unconverged_staggered_steps=0)
+    values.update(continued_increments=0)
     summary = RunFigures.of_rows(RunFigures(**values).row(np.float64)).as_json()
     assert list(summary) == list(RunFigures.names())
     assert summary["status"] == "survived" and summary["failure_time_s"] is None

@@ -1,4 +1,4 @@
-"""The coupled time loop (ecmjax/simulation.py, ecmjax/api.py) on a coarse grid.
+"""The coupled model along its path (ecmjax/model/simulation.py, ecmjax/api.py) on a coarse grid.
 
 A 1.6 x 3.2 um half-cell with h = 0.1 um around the default 1 um semicircular pit, LLZO with the clean
 interface (i0 = 50 A/m^2, j_app = 10 A/m^2): the Li pressure climbs to the Monroe-Newman cap and stays
@@ -43,7 +43,8 @@ def test_clean_interface_survives_with_pressure_at_the_cap(survived, dimension):
     # and 1.6 um carries 10 * 1.6^2 / (1.6^2 - 1.0^2) = 16.4 A/m^2, whose overpotential alone gives a cap
     # of 62.3 MPa. The ohmic drop from the pit wall to the ring adds to it; the drop across the whole
     # 3.2 um cell at the ring's current density, 16.4 A/m^2 * 3.2 um / (0.04 S/m) = 1.31 mV = 9.7 MPa,
-    # bounds it above (measured: 71.0 MPa, i.e. 8.7 MPa of ohmic drop).
+    # bounds it above (measured: 71.0 MPa, i.e. 8.7 MPa of ohmic drop); in the plane, 15.9 MPa (measured:
+    # 111.0 MPa, 10.4 MPa above the overpotential's cap).
     summary = survived.summary
     assert survived.status == "survived" and summary["failure_time_s"] is None
     assert summary["final_time_s"] == pytest.approx(30.0)
@@ -51,11 +52,9 @@ def test_clean_interface_survives_with_pressure_at_the_cap(survived, dimension):
     anode_current = 10 * 1.6**power / (1.6**power - 1.0**power)
     eta = 2 * 8.314462618 * 298.15 / FARADAY_C_PER_MOL * np.arcsinh(anode_current / 100)
     overpotential_cap = FARADAY_C_PER_MOL * eta / LI_MOLAR_VOLUME_M3_PER_MOL
-    if dimension == "axisymmetric":
-        ohmic = FARADAY_C_PER_MOL / LI_MOLAR_VOLUME_M3_PER_MOL * anode_current * 3.2e-6 / 0.04
-        assert overpotential_cap < summary["pressure_cap_Pa"] < overpotential_cap + ohmic
-    else:
-        assert summary["pressure_cap_Pa"] == pytest.approx(overpotential_cap, rel=0.1)
+    # In both, the ohmic drop across the whole 3.2 um cell at the anode's current density bounds the cap above.
+    ohmic = FARADAY_C_PER_MOL / LI_MOLAR_VOLUME_M3_PER_MOL * anode_current * 3.2e-6 / 0.04
+    assert overpotential_cap < summary["pressure_cap_Pa"] < overpotential_cap + ohmic
     assert summary["max_pressure_Pa"] == pytest.approx(summary["pressure_cap_Pa"], rel=0.05)
     assert summary["damage_depth_extent_m"] == 0.0 and summary["initiation_time_s"] is None
 
@@ -64,34 +63,40 @@ def test_pressure_never_exceeds_the_monroe_newman_cap(survived):
     # docs/model.md case 7 (Monroe and Newman 2005; Porz et al. 2017): plating into a confined Li body stops
     # when Omega p / F cancels the driving overpotential, so p <= F max(phi) / Omega along the whole run.
     history = survived.history
-    assert len(history["time_s"]) > 10
+    assert len(history["time_s"]) >= 4
     assert np.all(history["pressure_Pa"] <= history["pressure_cap_Pa"] * (1 + 1e-9))
 
 
 def test_li_volume_grows_by_the_charge_plated_and_fills_the_cavity(survived):
-    # Conservation of Li (docs/model.md section 3): dV_Li = (Omega_Li / F) I dt with the backward-Euler current
-    # of each step, and the Li fills its cavity wherever its pressure is above the stack pressure.
+    # Conservation of Li (docs/model.md sections 3 and 3a): the path's time is the quadrature in volume of
+    # dt = dV / ((Omega_Li / F) I), so the charge plated, integral I dt taken independently by the
+    # trapezoidal rule in time, is (F / Omega_Li) times the Li volume added, to the quadratures' second
+    # order; and the Li fills its cavity wherever its pressure is above the stack pressure.
     h = survived.history
-    plated = LI_MOLAR_VOLUME_M3_PER_MOL / FARADAY_C_PER_MOL * h["current_into_defect_A_per_m"][1:] * h["dt_s"][1:]
-    np.testing.assert_allclose(np.diff(h["li_volume_m2"]), plated, rtol=1e-9, atol=1e-30)
+    current, dt = h["current_into_defect_A_per_m"], np.diff(h["time_s"])
+    charge_C_per_m = np.sum(0.5 * (current[1:] + current[:-1]) * dt)
+    added = h["li_volume_m2"][-1] - h["li_volume_m2"][0]
+    assert LI_MOLAR_VOLUME_M3_PER_MOL / FARADAY_C_PER_MOL * charge_C_per_m == pytest.approx(added, rel=1e-2)
     pressurised = h["pressure_Pa"] > 5e6 * (1 + 1e-6)
-    assert pressurised.sum() > 5
+    assert pressurised.sum() >= 3
     np.testing.assert_allclose(h["li_volume_m2"][pressurised], h["cavity_volume_m2"][pressurised], rtol=1e-6)
 
 
-def test_time_steps_grow_once_the_pressure_settles(survived):
-    dt = survived.history["dt_s"]
-    assert dt[-2] > 50 * dt[0]
+def test_plating_slows_as_the_pressure_nears_the_cap(survived):
+    # docs/model.md section 3a: I -> 0 at the Monroe-Newman cap, so the body fills ever more slowly
+    # (the first row is the initial volume, the last the state at t_end, within an increment).
+    history = survived.history
+    rate = (np.diff(history["li_volume_m2"]) / np.diff(history["time_s"]))[1:-1]
+    assert len(rate) >= 3 and np.all(np.diff(rate) < 0) and rate[-1] < rate[0] / 3
 
 
 def test_a_solve_that_cannot_converge_stops_the_run_as_diverged():
-    # One Newton iteration cannot reach rtol = 1e-14 in the Butler-Volmer potential: every step fails,
-    # the step shrinks to time.dt_min_s, and the run stops naming the step, time and quantity.
-    result = simulate(
-        load_config(None, COARSE + ("solver.max_newton_iterations=1", "solver.rtol=1e-14", "time.dt_min_s=1e-4"))
-    )
+    # One Newton iteration cannot reach rtol = 1e-14 in the damage (the first solve of an increment, after
+    # elasticity's one step a pass): the first point of the path (the initial volume: an empty increment,
+    # already the smallest) fails, and the run stops naming the increment, time and quantity.
+    result = simulate(load_config(None, COARSE + ("solver.max_newton_iterations=1", "solver.rtol=1e-14")))
     assert result.status == "diverged"
-    assert "ionic potential" in result.message and "step 1" in result.message and "t = 0 s" in result.message
+    assert "damage" in result.message and "increment 1" in result.message and "t = 0 s" in result.message
     assert result.summary["n_steps"] == 0 and len(result.history["time_s"]) == 0
     assert all(np.all(np.isfinite(field)) for field in result.fields.values())
 

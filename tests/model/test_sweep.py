@@ -137,7 +137,7 @@ def test_multigrid_and_anderson_sweep_on_2_devices_does_not_hang():
     # 32 x 32 cells, two cases a device: jaxlib 0.10's batched LAPACK kernels (the multigrid coarse
     # Cholesky factor, an SVD least squares in Anderson mixing) deadlocked XLA's thread pool here
     # (solver/linear/cpu_batching.py). 4 steps, before any crack: RTOL.
-    base = ("grid.nx=32", "grid.ny=32", "domain.thickness_m=3.2e-6", "time.max_steps=4")
+    base = ("grid.nx=32", "grid.ny=32", "domain.thickness_m=3.2e-6", "path.max_increments=4")
     out = sweep_on_fake_devices(2, base, "geometry.depth_m", [0.8e-6, 0.9e-6, 1.0e-6, 1.1e-6])
     assert [case["n_steps"] for case in out["many"]] == [4] * 4
     for many, one in zip(out["many"], out["one"], strict=True):

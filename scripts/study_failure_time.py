@@ -1,0 +1,102 @@
+"""How trustworthy the default case's failure time is: its convergence in the path's settings, and its continuity.
+
+Two studies of the volume-driven path (docs/model.md section 3a), each merged into
+``scripts/bench_results/failure_time.json`` (``--out``) with the machine and the versions;
+``tests/model/test_failure_time_study.py`` checks the record.
+
+- ``convergence``: the default case, then with the volume increment halved, the staggered tolerance divided
+  by 10 and the event tolerance divided by 10, one at a time: how far ``t_f`` moves with each (with the
+  defaults of those settings, ``settings``).
+- ``scan``: ``t_f`` at 21 values of one float key over +-5 % of its default (``--key``), and at the default
+  and a relative 1e-12 above it: a smooth ``t_f`` has no jump between neighbours beyond its trend.
+
+Each run is about 40 s on 2 CPU cores once compiled (the varied keys are traced, so one compilation
+serves a study).
+
+    python scripts/study_failure_time.py convergence
+    python scripts/study_failure_time.py scan --key geometry.aspect_ratio
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).parent / "bench_results" / "failure_time.json"
+CONVERGENCE = {
+    "default": {},
+    "half volume increment": {"path.pressure_increment_Pa": 0.5},
+    "staggered tolerance / 10": {"damage.staggered_tolerance": 0.1},
+    "event tolerance / 10": {"path.event_tolerance": 0.1},
+}
+"""Each convergence case: the keys scaled from their defaults, and by how much."""
+SCAN_POINTS = np.linspace(0.95, 1.05, 21)
+"""The scan's values, relative to the default."""
+
+
+def _run(overrides: dict[str, float], traced: dict[str, float]) -> dict:
+    """The default case with ``overrides`` set (static) and ``traced`` set as arrays (no recompilation)."""
+    import jax.numpy as jnp
+
+    from ecmjax.config import load_config, with_parameters
+    from ecmjax.model.simulation import run, run_figures
+
+    config = load_config(None, [f"{key}={value!r}" for key, value in overrides.items()])
+    config = with_parameters(config, tuple(traced), [jnp.asarray(v) for v in traced.values()])
+    start = time.perf_counter()
+    model, state = run(config)
+    figures = run_figures(model, state).as_json()
+    return {**figures, "wall_time_s": time.perf_counter() - start}
+
+
+def convergence() -> dict:
+    from ecmjax.config import DEFAULTS
+
+    cases = {}
+    keys = sorted({key for scaled in CONVERGENCE.values() for key in scaled})
+    cases["settings"] = {key: DEFAULTS[key.split(".")[0]][key.split(".")[1]] for key in keys}
+    for name, scaled in CONVERGENCE.items():
+        overrides = {key: DEFAULTS[key.split(".")[0]][key.split(".")[1]] * factor for key, factor in scaled.items()}
+        cases[name] = {"overrides": overrides, **_run(overrides, {})}
+        print(f"{name}: t_f = {cases[name]['failure_time_s']} s", flush=True)
+    return cases
+
+
+def scan(key: str) -> dict:
+    from ecmjax.config import DEFAULTS
+
+    default = DEFAULTS[key.split(".")[0]][key.split(".")[1]]
+    values = [float(default * r) for r in SCAN_POINTS] + [float(default * (1 + 1e-12))]
+    runs = []
+    for value in values:
+        runs.append({"value": value, **_run({}, {key: value})})
+        print(f"{key} = {value!r}: t_f = {runs[-1]['failure_time_s']} s", flush=True)
+    return {"key": key, "default": default, "runs": runs}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("study", choices=("convergence", "scan"))
+    parser.add_argument("--key", default="geometry.aspect_ratio", help="the scanned float key")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON (merged into)")
+    args = parser.parse_args()
+
+    from bench_record import write_record
+
+    from ecmjax.config.precision import enable_compilation_cache, enable_float64
+
+    enable_float64()
+    enable_compilation_cache()
+    record = json.loads(args.out.read_text()) if args.out.exists() else {}
+    studies = {k: record[k] for k in ("convergence", "scans") if k in record}
+    if args.study == "convergence":
+        studies["convergence"] = convergence()
+    else:
+        studies["scans"] = {**studies.get("scans", {}), args.key: scan(args.key)}
+    write_record(args.out, "the default case's failure time: convergence and continuity", **studies)
+
+
+if __name__ == "__main__":
+    main()

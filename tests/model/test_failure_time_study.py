@@ -1,0 +1,52 @@
+"""The default case's failure time is converged and continuous: checked on the record of its study.
+
+The runs take 40 s to 3 minutes each, so they are a study, ``scripts/study_failure_time.py``, whose record
+``scripts/bench_results/failure_time.json`` these tests read. The criteria are those of the volume-driven
+driver (docs/model.md section 3a): halving the volume increment, dividing the staggered tolerance by 10 or
+the event tolerance by 10 moves ``t_f`` by at most 1% (a convergence check: the change of a first- or
+second-order quantity under refinement bounds its error); ``t_f`` over +-5% of a parameter has no jump
+beyond its smooth trend, and a relative change of 1e-12 moves it by round-off only.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ecmjax.config import DEFAULTS
+
+RECORD = json.loads(
+    (Path(__file__).resolve().parents[2] / "scripts" / "bench_results" / "failure_time.json").read_text()
+)
+
+
+def test_the_record_is_of_the_present_defaults():
+    for key, value in RECORD["convergence"]["settings"].items():
+        section, name = key.split(".")
+        assert DEFAULTS[section][name] == value, key
+
+
+@pytest.mark.parametrize("variant", ["half volume increment", "staggered tolerance / 10", "event tolerance / 10"])
+def test_failure_time_moves_by_at_most_one_percent_under_refinement(variant):
+    default, refined = RECORD["convergence"]["default"], RECORD["convergence"][variant]
+    assert default["status"] == refined["status"] == "failed"
+    assert refined["failure_time_s"] == pytest.approx(default["failure_time_s"], rel=1e-2)
+
+
+def test_failure_time_is_continuous_in_each_scanned_parameter():
+    scans = RECORD.get("scans", {})
+    if not scans:
+        pytest.skip("no scan recorded yet: python scripts/study_failure_time.py scan --key geometry.aspect_ratio")
+    for key, scan in scans.items():
+        runs = scan["runs"]
+        *grid, perturbed = runs
+        assert all(run["status"] == "failed" for run in runs), key
+        values = np.array([run["value"] for run in grid])
+        times = np.array([run["failure_time_s"] for run in grid])
+        # The smooth trend: a quadratic through the 21 points. No point strays from it by more than 0.5%
+        # of t_f, where a change of step sequence used to move t_f by 3%.
+        trend = np.polyval(np.polyfit(values, times, 2), values)
+        assert np.max(np.abs(times - trend)) < 5e-3 * np.mean(times), key
+        default = min(grid, key=lambda run: abs(run["value"] - scan["default"]))
+        assert perturbed["failure_time_s"] == pytest.approx(default["failure_time_s"], rel=1e-6), key
