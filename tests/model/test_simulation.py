@@ -105,8 +105,8 @@ def test_a_solve_that_cannot_converge_stops_the_run_as_diverged():
 def test_built_in_default_case_fails():
     # docs/model.md section 3b: the default (Li6PS5Cl, i0 = 5 A/m^2, 2 mA/cm^2) has a ~45 mV driving
     # overpotential, a Monroe-Newman cap above the pressure that cracks the sulfide from a 1 um pit: the
-    # Li-filled crack reaches the counter electrode within t_end. Measured: t_f = 40.0 s (38.6 s with
-    # ten times tighter staggered and step tolerances, 40.3 s with damage.over_relaxation = 1.6).
+    # Li-filled crack reaches the counter electrode within t_end. Measured on the volume path: t_f = 37.79 s
+    # (docs/validation.md: within 0.42% of every refinement of the path's settings).
     result = simulate(load_config())
     summary = result.summary
     assert result.status == "failed", result.message
