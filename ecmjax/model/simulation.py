@@ -571,7 +571,7 @@ def run_figures(model: Model, state: State) -> RunFigures:
         initiation_pressure_Pa=state.initiation_pressure_Pa,
         max_pressure_Pa=state.max_pressure_Pa,
         pressure_cap_Pa=state.figures.pressure_cap_Pa,
-        final_time_s=jnp.where(state.status == Status.SURVIVED, model.config.time.t_end_s, state.figures.time_s),
+        final_time_s=state.figures.time_s,
         crack_tip_depth_m=state.figures.crack_tip_depth_m,
         damage_depth_extent_m=extents.depth_extent_m,
         damage_lateral_extent_m=extents.lateral_extent_m,
