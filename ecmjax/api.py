@@ -11,7 +11,6 @@ stop (:class:`Interrupted`), and resumed from its latest checkpoint to the same 
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +24,7 @@ from jaxtyping import Float, Int
 from ecmjax.config import Config, ConfigError, load_config
 from ecmjax.model.figures import Quantity, Status
 from ecmjax.model.problems import elasticity_problem, li_body, potential_problem
+from ecmjax.model.quadrature import PathPoints, critical_current_density_A_per_m2, path_point, stacked
 from ecmjax.model.simulation import Model, State, run, run_figures, state_shape
 from ecmjax.solver import checkpoint
 from ecmjax.solver.fields.elasticity import cell_stress_Pa
@@ -33,9 +33,10 @@ from ecmjax.solver.parallel.distributed import gather, gathered
 
 __all__ = ["Interrupted", "Result", "default_config", "simulate"]
 
-CHUNK_STEPS = 10
-"""Accepted steps per jitted chunk (fewer if the snapshots need it). Between chunks the progress bar moves,
-snapshots and checkpoints are taken, and a request to stop is heeded, so a stop waits for at most this many."""
+CHUNK_STEPS = 1
+"""Accepted points of the path per jitted chunk. Between chunks the point is recorded (:class:`PathPoints`,
+for the critical current density), the progress bar moves, snapshots and checkpoints are taken, and a
+request to stop is heeded."""
 
 SNAPSHOT_KEYS = ("time_s", "step", "pressure_Pa", "damage", "li_body_indicator")
 """What a snapshot keeps (:attr:`Result.snapshots`)."""
@@ -95,14 +96,34 @@ def _final_fields(model: Model, state: State) -> dict[str, np.ndarray]:
     return {name: np.asarray(value) for name, value in arrays.items()}
 
 
-def summarise(model: Model, state: State, wall_time_s: float, snapshots: list[dict[str, Any]] | None = None) -> Result:
-    """Turn a final state into a :class:`Result` (host-side; nothing here is traced)."""
+def _critical_current_density(model: Model, state: State, path: list[PathPoints]) -> float | None:
+    """:func:`~ecmjax.model.quadrature.critical_current_density_A_per_m2` of a float64 run that shorted (its
+    path reaches the short circuit), else None: a run that survived stopped its path before it, and in
+    float32 the potential's residual stalls above ``solver.rtol`` at low current densities (measured: 1.6e-3
+    of its reference at a sixth of the default's), so re-solves there cannot be told converged."""
+    if int(state.status) != Status.FAILED or state.fields.potential_V.dtype != np.float64:
+        return None
+    return critical_current_density_A_per_m2(model, stacked(path), float(state.failure_li_volume_m2))
+
+
+def summarise(
+    model: Model,
+    state: State,
+    wall_time_s: float,
+    snapshots: list[dict[str, Any]] | None = None,
+    path: list[PathPoints] | None = None,
+) -> Result:
+    """Turn a final state into a :class:`Result` (host-side; nothing here is traced). With the run's
+    ``path`` (a point per accepted step), the summary gains its critical current density."""
     status = Status(int(state.status))
     steps, time_s = int(state.step), float(state.figures.time_s)
+    critical = (
+        {} if path is None else {"critical_current_density_A_per_m2": _critical_current_density(model, state, path)}
+    )
     return Result(
         status=status.label,
         message=status.message(steps, time_s, Quantity(int(state.diverged_quantity))),
-        summary={**run_figures(model, state).as_json(), "wall_time_s": wall_time_s},
+        summary={**run_figures(model, state).as_json(), **critical, "wall_time_s": wall_time_s},
         history=state.recorded().as_dict(),
         fields=_final_fields(model, state),
         snapshots=snapshots or [],
@@ -127,6 +148,8 @@ class RunProgress(eqx.Module):
     snapshots: dict[str, np.ndarray] | None
     """Each of :data:`SNAPSHOT_KEYS` stacked over the snapshots; None before the first (orbax stores no
     empty array)."""
+    path: PathPoints | None
+    """The path's points so far, stacked (one per accepted step); None before the first."""
 
 
 def _snapshot(model: Model, state: State) -> dict[str, Any]:
@@ -147,6 +170,12 @@ def _stacked(snapshots: list[dict[str, Any]]) -> dict[str, np.ndarray] | None:
     return {key: np.stack([snap[key] for snap in snapshots]) for key in SNAPSHOT_KEYS} if snapshots else None
 
 
+def _unstacked_path(stacked: PathPoints | None) -> list[PathPoints]:
+    if stacked is None:
+        return []
+    return [jax.tree.map(lambda rows, i=i: rows[i], stacked) for i in range(len(stacked.li_volume_m2))]
+
+
 def _unstacked(stacked: dict[str, np.ndarray] | None) -> list[dict[str, Any]]:
     if stacked is None:
         return []
@@ -160,7 +189,12 @@ def _progress_like(state: State, snapshot_every: int, step: int) -> RunProgress:
     fields = jax.ShapeDtypeStruct((count, *state.fields.damage.shape), state.fields.damage.dtype)
     kinds = (scalars(np.float64), scalars(np.int64), scalars(np.float64), fields, fields)
     snapshots = dict(zip(SNAPSHOT_KEYS, kinds, strict=True)) if count else None
-    return RunProgress(state, jax.ShapeDtypeStruct((), np.float64), jax.ShapeDtypeStruct((), np.int64), snapshots)
+    rows = lambda a: jax.ShapeDtypeStruct((step, *a.shape), a.dtype)
+    fields, figures = state.fields, state.figures
+    leaves = (figures.li_volume_m2, figures.pressure_Pa, fields.potential_V, fields.damage, fields.damage_floor)
+    path = PathPoints(*map(rows, leaves)) if step else None
+    scalar = lambda dtype: jax.ShapeDtypeStruct((), dtype)
+    return RunProgress(state, scalar(np.float64), scalar(np.int64), snapshots, path)
 
 
 def _restore(config: Config, directory: Path, snapshot_every: int) -> RunProgress | None:
@@ -223,6 +257,7 @@ def simulate(
                 f"{checkpoint_dir} holds a checkpoint (step {step}) of a run: resume it, or start elsewhere"
             )
     snapshots = _unstacked(restored.snapshots) if restored else []
+    path = _unstacked_path(restored.path) if restored else []
     earlier_s = float(restored.wall_time_s) if restored else 0.0
     saved_step = int(restored.state.step) if restored else None
     bar = None
@@ -238,7 +273,9 @@ def simulate(
         if checkpoint_dir is not None and (saved_step is None or int(state.step) > saved_step):
             wall_time_s = np.asarray(earlier_s + time.perf_counter() - start)
             every = np.asarray(snapshot_every, np.int64)
-            saved = RunProgress(gathered(state), wall_time_s, every, _stacked(snapshots))
+            saved = RunProgress(
+                gathered(state), wall_time_s, every, _stacked(snapshots), stacked(path) if path else None
+            )
             checkpoint.save(checkpoint_dir, int(state.step), saved)
             saved_step = int(state.step)
 
@@ -253,6 +290,8 @@ def simulate(
                 refresh=False,
             )
             bar.refresh()
+        if step > len(path) and int(state.status) != Status.SURVIVED:  # a survived end is no converged point
+            path.append(path_point(model, state, lambda leaf: np.asarray(gather(leaf))))
         last_snapshot = int(snapshots[-1]["step"]) if snapshots else 0
         if snapshot_every and step > last_snapshot and (step % snapshot_every == 0 or not running):
             snapshots.append(_snapshot(model, state))
@@ -265,7 +304,7 @@ def simulate(
         model, state = run(
             config,
             start=restored.state if restored else None,
-            chunk_steps=math.gcd(CHUNK_STEPS, snapshot_every),
+            chunk_steps=CHUNK_STEPS,
             on_chunk=chunk_done,
             stop_when=stop_when,
         )
@@ -277,4 +316,4 @@ def simulate(
         save(state)
         raise Interrupted(int(state.step), float(state.figures.time_s))
     model, state = gathered((model, state))  # from every process, if the grid is split over several
-    return summarise(model, state, earlier_s + time.perf_counter() - start, snapshots)
+    return summarise(model, state, earlier_s + time.perf_counter() - start, snapshots, path)

@@ -9,12 +9,16 @@ Two studies of the volume-driven path (docs/model.md section 3a), each merged in
   defaults of those settings, ``settings``).
 - ``scan``: ``t_f`` at 21 values of one float key over +-5 % of its default (``--key``), and at the default
   and a relative 1e-12 above it: a smooth ``t_f`` has no jump between neighbours beyond its trend.
+- ``critical``: the critical current density of ``result.json`` (from the default run's path, potential
+  solves only), checked by full runs 1% above it (must short within ``time.t_end_s``) and 1% below (must
+  not).
 
 Each run is about 40 s on 2 CPU cores once compiled (the varied keys are traced, so one compilation
 serves a study).
 
     python scripts/study_failure_time.py convergence
     python scripts/study_failure_time.py scan --key geometry.aspect_ratio
+    python scripts/study_failure_time.py critical
 """
 
 import argparse
@@ -76,9 +80,34 @@ def scan(key: str) -> dict:
     return {"key": key, "default": default, "runs": runs}
 
 
+def critical() -> dict:
+    import jax.numpy as jnp
+
+    from ecmjax.api import simulate
+    from ecmjax.config import load_config, with_parameters
+    from ecmjax.model.quadrature import CURRENT_DENSITY
+
+    def full_run(density: float) -> dict:
+        start = time.perf_counter()
+        config = with_parameters(load_config(), (CURRENT_DENSITY,), [jnp.asarray(density)])
+        return {
+            "current_density_A_per_m2": density,
+            **simulate(config).summary,
+            "wall_time_s": time.perf_counter() - start,
+        }
+
+    default = full_run(float(load_config().operating.current_density_A_per_m2))
+    density = default["critical_current_density_A_per_m2"]
+    print(f"critical current density {density} A/m^2 (run: {default['wall_time_s']:.1f} s)", flush=True)
+    checks = {name: full_run(density * factor) for name, factor in (("above", 1.01), ("below", 0.99))}
+    for name, check in checks.items():
+        print(f"{name}: {check['status']}, t_f = {check['failure_time_s']} s", flush=True)
+    return {"default": default, **checks}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("study", choices=("convergence", "scan"))
+    parser.add_argument("study", choices=("convergence", "scan", "critical"))
     parser.add_argument("--key", default="geometry.aspect_ratio", help="the scanned float key")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON (merged into)")
     args = parser.parse_args()
@@ -90,9 +119,11 @@ def main() -> None:
     enable_float64()
     enable_compilation_cache()
     record = json.loads(args.out.read_text()) if args.out.exists() else {}
-    studies = {k: record[k] for k in ("convergence", "scans") if k in record}
+    studies = {k: record[k] for k in ("convergence", "scans", "critical") if k in record}
     if args.study == "convergence":
         studies["convergence"] = convergence()
+    elif args.study == "critical":
+        studies["critical"] = critical()
     else:
         studies["scans"] = {**studies.get("scans", {}), args.key: scan(args.key)}
     write_record(args.out, "the default case's failure time: convergence and continuity", **studies)

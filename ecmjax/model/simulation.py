@@ -170,10 +170,11 @@ def _tensile_energy_J_per_m3(model: Model, u: Float[Array, " d *nodes"]) -> Floa
     return cell_tensile_energy_J_per_m3(model.grid, u, mu * stiffness, lam * stiffness)
 
 
-def _potential(model: Model, fields: Fields, pressure_Pa, start_V):
-    """Potential for the body of ``fields`` at ``pressure_Pa``, from ``start_V``; the plating current into
-    the body (A/m, or A in 3D) and the recorded figures."""
-    problem = potential_problem(model.config, model.grid, model.defect, pressure_Pa, fields.damage, fields.damage_floor)
+def potential_at(model: Model, pressure_Pa, damage, damage_floor, start_V):
+    """Potential for the Li body of ``damage`` (joined on ``damage_floor``) at ``pressure_Pa``, from
+    ``start_V``; the solver's report, the plating current into the body (A/m, or A in 3D), the cell voltage,
+    the peak plating current density on the wetted walls and the pressure cap there."""
+    problem = potential_problem(model.config, model.grid, model.defect, pressure_Pa, damage, damage_floor)
     phi, info = solve_potential(problem, start_V, model.solver)
     current = interface_currents_A_per_m(phi, problem)[0]
     density = node_current_density_A_per_m2(phi, problem)
@@ -271,7 +272,7 @@ def _trial_step(model: Model, state: State, volume_m2) -> _Trial:
     body = li_body(config, grid, model.defect, d, fields.damage_floor).node_indicator
     damage_floor = jnp.maximum(fields.damage_floor, d)
     mechanics = Fields(fields.potential_V, u, d, damage_floor, staggered.history_J_per_m3)
-    phi, potential_info, current, voltage, peak, cap = _potential(model, mechanics, p, fields.potential_V)
+    phi, potential_info, current, voltage, peak, cap = potential_at(model, p, d, damage_floor, fields.potential_V)
     failed = staggered.failed
     failed = jnp.where(failed > 0, failed, jnp.where(jnp.all(jnp.isfinite(u)), 0, Quantity.DISPLACEMENT))
     failed = jnp.where(failed > 0, failed, jnp.where(jnp.all(jnp.isfinite(d)), 0, Quantity.DAMAGE))
@@ -303,11 +304,12 @@ def crossing_fraction(before, after, level):
     return jnp.clip((level - before) / jnp.where(after > before, after - before, 1.0), 0.0, 1.0)
 
 
-def filling_rate_m2_per_s(config: Config, figures: StepFigures) -> Float[Array, "*rows"]:
-    """``q = dV/dt`` at recorded points of the path (:func:`ecmjax.physics.li_body.filling_rate_m2_per_s`)."""
+def filling_rate_m2_per_s(config: Config, current_A_per_m, pressure_Pa) -> Float[Array, "*points"]:
+    """``q = dV/dt`` at points of the path under ``config``'s operating condition, from the plating current
+    into the body and its pressure (:func:`ecmjax.physics.li_body.filling_rate_m2_per_s`)."""
     return li_filling_rate_m2_per_s(
-        figures.current_into_defect_A_per_m,
-        figures.pressure_Pa,
+        current_A_per_m,
+        pressure_Pa,
         config.operating.stack_pressure_Pa,
         config.operating.creep_outflow_m2_per_Pa_s,
     )
@@ -348,7 +350,8 @@ def _advance_one(model: Model, state: State) -> State:
 
     finest = target - last.li_volume_m2 <= smallest
     advance_cells = (new.crack_tip_depth_m - last.crack_tip_depth_m) / h
-    rate_old, rate_new = filling_rate_m2_per_s(config, last), filling_rate_m2_per_s(config, new)
+    rate = lambda f: filling_rate_m2_per_s(config, f.current_into_defect_A_per_m, f.pressure_Pa)
+    rate_old, rate_new = rate(last), rate(new)
     # Too far: the crack ran, or plating cannot reach the target (the Monroe-Newman cap lies within the
     # increment, which is bisected so that the survival is located like a jump).
     too_far = (advance_cells > config.path.max_crack_advance_cells) | ~(rate_new > 0)
@@ -485,6 +488,19 @@ def advance(model: Model, state: State, steps) -> State:
     return lax.while_loop(keep_going, lambda s: split_state(_advance_one(model, s)), split_state(state))
 
 
+def flat_potential_V(model: Model) -> Float[Array, "*nodes"]:
+    """The potential of the defect-free cell at the model's operating condition: the start of a solve."""
+    config = model.config
+    dtype = model.defect.node_indicator.dtype
+    problem = potential_problem(config, model.grid, model.defect, jnp.asarray(config.operating.li_pressure_Pa, dtype))
+    eta = symmetric_overpotential_V(
+        config.operating.current_density_A_per_m2,
+        config.kinetics.exchange_current_A_per_m2,
+        config.operating.temperature_K,
+    )
+    return flat_cell_potential_V(problem, eta).astype(dtype)
+
+
 def initial_state(model: Model) -> State:
     """The cell at ``t = 0``: intact and unstrained, its pit ``fill_fraction`` full of Li (by undeformed area).
 
@@ -495,12 +511,6 @@ def initial_state(model: Model) -> State:
     dtype = model.defect.node_indicator.dtype
     pressure = jnp.asarray(config.operating.li_pressure_Pa, dtype)
     damage = jnp.zeros(grid.node_shape, dtype)
-    problem = potential_problem(config, grid, model.defect, pressure, damage)
-    eta = symmetric_overpotential_V(
-        config.operating.current_density_A_per_m2,
-        config.kinetics.exchange_current_A_per_m2,
-        config.operating.temperature_K,
-    )
     nan, zero = jnp.asarray(jnp.nan, dtype), jnp.asarray(0.0, dtype)
     figures = StepFigures(
         time_s=zero,
@@ -526,7 +536,7 @@ def initial_state(model: Model) -> State:
         fields=_split(
             config,
             Fields(
-                potential_V=flat_cell_potential_V(problem, eta).astype(dtype),
+                potential_V=flat_potential_V(model),
                 displacement_m=jnp.zeros((len(grid.shape),) + grid.node_shape, dtype),
                 damage=damage,
                 damage_floor=damage,

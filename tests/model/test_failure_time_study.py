@@ -50,3 +50,19 @@ def test_failure_time_is_continuous_in_each_scanned_parameter():
         assert np.max(np.abs(times - trend)) < 5e-3 * np.mean(times), key
         default = min(grid, key=lambda run: abs(run["value"] - scan["default"]))
         assert perturbed["failure_time_s"] == pytest.approx(default["failure_time_s"], rel=1e-6), key
+
+
+def test_the_critical_current_density_divides_shorting_from_surviving_full_runs():
+    critical = RECORD.get("critical")
+    if critical is None:
+        pytest.skip("no check recorded yet: python scripts/study_failure_time.py critical")
+    density = critical["default"]["critical_current_density_A_per_m2"]
+    above, below = critical["above"], critical["below"]
+    assert above["current_density_A_per_m2"] == pytest.approx(1.01 * density, rel=1e-12)
+    assert below["current_density_A_per_m2"] == pytest.approx(0.99 * density, rel=1e-12)
+    t_end = DEFAULTS["time"]["t_end_s"]
+    assert above["status"] == "failed" and above["failure_time_s"] < t_end
+    assert below["status"] == "survived"
+    # The path does not depend on the current density: the run 1% above finds the same critical one, to the
+    # bisection's tolerance (each lies within half of its relative 1e-3 of the root).
+    assert above["critical_current_density_A_per_m2"] == pytest.approx(density, rel=1e-3)

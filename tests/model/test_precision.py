@@ -151,10 +151,13 @@ print(json.dumps(simulate(load_config(None, sys.argv[1:])).summary))
 def test_float32_coupled_run_to_failure_agrees_with_float64():
     # The THIN case of tests/test_sweep.py (1.6 um of the default sulfide over a 1 um pit, 16 x 16
     # cells) plated to its short circuit. float32 solves its damage to a Newton update below
-    # FLOAT32_STEP_TOL (its residual cannot be tested: solver/damage.py). Measured: initiation 16.254 s
-    # against 16.256 s, peak pressure 452.17 against 452.18 MPa, failure 22.76 s against 23.00 s. The
-    # failure time is a sum over steps whose sequence jumps under round-off (float64 itself moved by
-    # 0.1% when only the potential's Newton reference changed), so it is held to 2%, the rest to 1e-3.
+    # FLOAT32_STEP_TOL (its residual cannot be tested: solver/damage.py). Its noisier staggered iterations
+    # bisect more increments (measured: 38 points against 29), so the two runs take other points of the
+    # path, and their events differ by the path's discretisation error: each figure is held to twice
+    # float64's change when the volume increment is halved (each run's error is about that change).
+    # Measured: initiation 16.363 s against 16.345 s (halving moves it by 0.022 s), initiation pressure
+    # 268.32 against 268.22 MPa (0.17 MPa), peak pressure 443.21 against 443.13 MPa (0.24 MPa), failure
+    # 23.502 s against 23.474 s (0.033 s).
     case = (
         "domain.width_m=3.2e-6",
         "domain.thickness_m=1.6e-6",
@@ -170,7 +173,8 @@ def test_float32_coupled_run_to_failure_agrees_with_float64():
     )
     single = json.loads(out.stdout.strip().splitlines()[-1])
     double = simulate(load_config(None, case)).summary
-    assert single["status"] == double["status"] == "failed"
-    assert single["initiation_time_s"] == pytest.approx(double["initiation_time_s"], rel=1e-3)
-    assert single["max_pressure_Pa"] == pytest.approx(double["max_pressure_Pa"], rel=1e-3)
-    assert single["failure_time_s"] == pytest.approx(double["failure_time_s"], rel=2e-2)
+    halved = simulate(load_config(None, (*case, "path.pressure_increment_Pa=15e6"))).summary
+    assert single["status"] == double["status"] == halved["status"] == "failed"
+    for figure in ("initiation_time_s", "initiation_pressure_Pa", "max_pressure_Pa", "failure_time_s"):
+        error = abs(halved[figure] - double[figure])
+        assert abs(single[figure] - double[figure]) <= 2 * error, (figure, single[figure], double[figure], error)

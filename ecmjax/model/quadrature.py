@@ -1,0 +1,162 @@
+"""Other operating conditions on a recorded path: potential solves and quadrature, no mechanics.
+
+The mechanics depend on the plated Li volume ``V`` alone (docs/model.md section 3a): the current density,
+the temperature, the kinetics and the ionic conductivity enter only the potential, and through it the
+filling rate ``q``. So the path of one run, its converged states at volumes ``V_0 < V_1 < ... < V_n``,
+serves every such operating condition at the same stack pressure: at each point the potential is solved
+for the condition (point after point, ``lax.map``: on CPU 1.6 times faster than ``vmap``, whose
+batched solves all take the slowest point's iterations), and ``t(V) = integral dV / q`` follows by the run's
+own quadrature (:func:`ecmjax.physics.li_body.filling_time_s`, ``q`` linear in ``V`` across an increment).
+
+:func:`critical_current_density_A_per_m2` uses it for the smallest applied current density at which the
+cell shorts within ``time.t_end_s``.
+"""
+
+import math
+from collections.abc import Callable, Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jaxtyping import Array, Bool, Float
+
+from ecmjax.config import with_parameters
+from ecmjax.model.simulation import Model, State, filling_rate_m2_per_s, flat_potential_V, potential_at
+from ecmjax.physics.li_body import filling_time_s
+
+__all__ = [
+    "FailureTime",
+    "PathPoints",
+    "critical_current_density_A_per_m2",
+    "failure_time_at",
+    "failure_time_s",
+    "path_point",
+    "plating_currents",
+    "stacked",
+    "with_current_density",
+]
+
+CURRENT_DENSITY = "operating.current_density_A_per_m2"
+
+
+class PathPoints(eqx.Module):
+    """The converged states of a path, one per accepted point (host-side record of a run, up to its end)."""
+
+    li_volume_m2: Float[Array, " points"]
+    pressure_Pa: Float[Array, " points"]
+    potential_deviation_V: Float[Array, " points *nodes"]
+    """The run's potential less the defect-free cell's (:func:`~ecmjax.model.simulation.flat_potential_V`):
+    added to the defect-free cell's at another operating condition, the start of that condition's solve."""
+    damage: Float[Array, " points *nodes"]
+    damage_floor: Float[Array, " points *nodes"]
+
+
+_flat_potential_jit = eqx.filter_jit(flat_potential_V)
+
+
+def path_point(model: Model, state: State, convert: Callable = np.asarray) -> PathPoints:
+    """The converged point of the path that ``state`` is at, each leaf through ``convert`` (to the host by
+    default)."""
+    fields, figures = state.fields, state.figures
+    deviation = fields.potential_V - _flat_potential_jit(model)
+    leaves = (figures.li_volume_m2, figures.pressure_Pa, deviation, fields.damage, fields.damage_floor)
+    return PathPoints(*map(convert, leaves))
+
+
+def stacked(points: Sequence[PathPoints]) -> PathPoints:
+    """Points of a path, one after the other, as one :class:`PathPoints` (host-side)."""
+    return jax.tree.map(lambda *rows: np.stack(rows), *points)
+
+
+def plating_currents(model: Model, points: PathPoints) -> tuple[Float[Array, " points"], Float[Array, " points"]]:
+    """The plating current into the Li body at every point (A/m, or A in 3D) under ``model.config``'s
+    operating condition, and whether each point's potential solve converged."""
+
+    flat = flat_potential_V(model)
+
+    def at(pressure, deviation, damage, floor):
+        phi, info, current, *_ = potential_at(model, pressure, damage, floor, flat + deviation)
+        return current, info.converged & jnp.all(jnp.isfinite(phi))
+
+    return lax.map(
+        lambda leaves: at(*leaves),
+        (points.pressure_Pa, points.potential_deviation_V, points.damage, points.damage_floor),
+    )
+
+
+class FailureTime(eqx.Module):
+    """When a path's short circuit comes under one operating condition."""
+
+    time_s: Float[Array, ""]
+    """``inf`` where plating stops before the short circuit (at the Monroe-Newman cap)."""
+    converged: Bool[Array, ""]
+    """Whether every potential solve converged."""
+
+
+def failure_time_s(model: Model, points: PathPoints, failure_li_volume_m2) -> FailureTime:
+    """When the path's short circuit (at ``failure_li_volume_m2``, within its last increment) comes under
+    ``model.config``'s operating condition.
+
+    The same quadrature as the run's, increment by increment: at the run's own condition it gives the
+    run's failure time.
+    """
+    currents, converged = plating_currents(model, points)
+    rates = filling_rate_m2_per_s(model.config, currents, points.pressure_Pa)
+    volumes = points.li_volume_m2
+    increments = volumes[1:] - volumes[:-1]
+    fraction = (failure_li_volume_m2 - volumes[-2]) / increments[-1]
+    fractions = jnp.ones_like(increments).at[-1].set(fraction)
+    times = jax.vmap(filling_time_s)(increments, rates[:-1], rates[1:], fractions)
+    return FailureTime(jnp.sum(times), jnp.all(converged))
+
+
+def with_current_density(model: Model, density_A_per_m2) -> Model:
+    """``model`` at another applied current density (traceable): the same path serves it."""
+    config = with_parameters(model.config, (CURRENT_DENSITY,), jnp.reshape(density_A_per_m2, (1,)))
+    return eqx.tree_at(lambda m: m.config, model, config)
+
+
+failure_time_at = eqx.filter_jit(
+    lambda model, points, failure_li_volume_m2, density_A_per_m2: failure_time_s(
+        with_current_density(model, density_A_per_m2), points, failure_li_volume_m2
+    )
+)
+""":func:`failure_time_s` at the applied current density ``density_A_per_m2`` (an array: one compilation
+serves every value)."""
+
+
+def critical_current_density_A_per_m2(
+    model: Model, points: PathPoints, failure_li_volume_m2: float, *, rtol: float = 1e-3
+) -> float:
+    """The smallest applied current density (A/m^2) at which the path's short circuit comes within
+    ``time.t_end_s``, to a relative ``rtol``, from :func:`failure_time_s` (potential solves only).
+
+    The path must end in a short circuit within ``t_end`` at the configured current density, which is then
+    an upper bound; the lower bound is halved until the short circuit comes after ``t_end`` (or never).
+    Then bisection in ``log J``: ``t_f`` rises steeply to infinity where plating stops at the Monroe-Newman
+    cap before the short circuit, so that interpolating methods gain little on it (regula falsi of Illinois
+    kind took 16 evaluations on the default case where bisection takes 13). The default ``rtol`` is below
+    the path's own discretisation error (docs/model.md section 12). Raises ``RuntimeError`` where a
+    potential solve fails.
+    """
+    t_end = float(model.config.time.t_end_s)
+    dtype = points.pressure_Pa.dtype
+
+    def shorts(density: float) -> bool:
+        failure = failure_time_at(model, points, failure_li_volume_m2, jnp.asarray(density, dtype))
+        if not bool(failure.converged):
+            raise RuntimeError(f"a potential solve on the recorded path failed at {CURRENT_DENSITY} = {density:.6g}")
+        return float(failure.time_s) <= t_end
+
+    upper = float(model.config.operating.current_density_A_per_m2)
+    if not shorts(upper):
+        raise ValueError(f"the path does not short within time.t_end_s = {t_end:.6g} s at {CURRENT_DENSITY}")
+    lower = 0.5 * upper
+    while shorts(lower):
+        upper, lower = lower, 0.5 * lower
+    while upper / lower > 1.0 + rtol:
+        middle = math.sqrt(lower * upper)
+        upper, lower = (middle, lower) if shorts(middle) else (upper, middle)
+    return math.sqrt(lower * upper)
