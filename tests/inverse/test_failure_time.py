@@ -49,6 +49,7 @@ def test_failure_time_derivatives_match_central_differences():
     assert failure_time(config).time_s == pytest.approx(result.time_s, rel=1e-12)
 
 
+@pytest.mark.slow  # about 40 s: the default suite keeps within 8 minutes on 2 cores
 def test_a_cell_that_cannot_reach_the_critical_pressure_survives():
     # At 0.2 A/m^2 the Monroe-Newman cap F eta / Omega_Li stays far below p_c (~124 MPa): t_c is infinite.
     config = load_config(None, CASE + ("operating.current_density_A_per_m2=0.2", "time.t_end_s=10"))
