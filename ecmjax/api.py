@@ -11,6 +11,7 @@ stop (:class:`Interrupted`), and resumed from its latest checkpoint to the same 
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -117,9 +118,11 @@ def summarise(
     ``path`` (a point per accepted step), the summary gains its critical current density."""
     status = Status(int(state.status))
     steps, time_s = int(state.step), float(state.figures.time_s)
+    started = time.perf_counter()
     critical = (
         {} if path is None else {"critical_current_density_A_per_m2": _critical_current_density(model, state, path)}
     )
+    wall_time_s += time.perf_counter() - started
     return Result(
         status=status.label,
         message=status.message(steps, time_s, Quantity(int(state.diverged_quantity))),
@@ -316,4 +319,6 @@ def simulate(
         save(state)
         raise Interrupted(int(state.step), float(state.figures.time_s))
     model, state = gathered((model, state))  # from every process, if the grid is split over several
+    if progress and int(state.status) == Status.FAILED:
+        print("critical current density: potential solves on the path's points ...", file=sys.stderr, flush=True)
     return summarise(model, state, earlier_s + time.perf_counter() - start, snapshots, path)

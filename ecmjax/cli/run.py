@@ -208,6 +208,8 @@ def _summary_text(summary: dict[str, Any]) -> str:
             f"max Li pressure:      {show(summary['max_pressure_Pa'], 1e6, 'MPa')}"
             f" (Monroe-Newman cap at the end {show(summary['pressure_cap_Pa'], 1e6, 'MPa')})",
             f"crack tip depth:      {show(summary['crack_tip_depth_m'], 1e-6, 'um')}",
+            f"critical current:     {show(summary['critical_current_density_A_per_m2'], 1.0, 'A/m^2')}"
+            " (the least that shorts within time.t_end_s)",
             f"steps:                {summary['n_steps']} ({summary['n_trials']} tried)",
             f"wall time:            {summary['wall_time_s']:.1f} s (including JIT compilation)",
         ]
