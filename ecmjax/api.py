@@ -97,12 +97,18 @@ def _final_fields(model: Model, state: State) -> dict[str, np.ndarray]:
     return {name: np.asarray(value) for name, value in arrays.items()}
 
 
+def _locates_critical_current(state: State) -> bool:
+    """Whether a run's path gives its critical current density: a float64 run that shorted (its path reaches
+    the short circuit). A run that survived stopped its path before it, and in float32 the potential's
+    residual stalls above ``solver.rtol`` at low current densities (measured: 1.6e-3 of its reference at a
+    sixth of the default's), so re-solves there cannot be told converged."""
+    return int(state.status) == Status.FAILED and state.fields.potential_V.dtype == np.float64
+
+
 def _critical_current_density(model: Model, state: State, path: list[PathPoints]) -> float | None:
-    """:func:`~ecmjax.model.quadrature.critical_current_density_A_per_m2` of a float64 run that shorted (its
-    path reaches the short circuit), else None: a run that survived stopped its path before it, and in
-    float32 the potential's residual stalls above ``solver.rtol`` at low current densities (measured: 1.6e-3
-    of its reference at a sixth of the default's), so re-solves there cannot be told converged."""
-    if int(state.status) != Status.FAILED or state.fields.potential_V.dtype != np.float64:
+    """:func:`~ecmjax.model.quadrature.critical_current_density_A_per_m2` where
+    :func:`_locates_critical_current`, else None."""
+    if not _locates_critical_current(state):
         return None
     return critical_current_density_A_per_m2(model, stacked(path), float(state.failure_li_volume_m2))
 
@@ -173,10 +179,10 @@ def _stacked(snapshots: list[dict[str, Any]]) -> dict[str, np.ndarray] | None:
     return {key: np.stack([snap[key] for snap in snapshots]) for key in SNAPSHOT_KEYS} if snapshots else None
 
 
-def _unstacked_path(stacked: PathPoints | None) -> list[PathPoints]:
-    if stacked is None:
+def _unstacked_path(points: PathPoints | None) -> list[PathPoints]:
+    if points is None:
         return []
-    return [jax.tree.map(lambda rows, i=i: rows[i], stacked) for i in range(len(stacked.li_volume_m2))]
+    return [jax.tree.map(lambda rows, i=i: rows[i], points) for i in range(len(points.li_volume_m2))]
 
 
 def _unstacked(stacked: dict[str, np.ndarray] | None) -> list[dict[str, Any]]:
@@ -319,6 +325,6 @@ def simulate(
         save(state)
         raise Interrupted(int(state.step), float(state.figures.time_s))
     model, state = gathered((model, state))  # from every process, if the grid is split over several
-    if progress and int(state.status) == Status.FAILED:
+    if progress and _locates_critical_current(state):
         print("critical current density: potential solves on the path's points ...", file=sys.stderr, flush=True)
     return summarise(model, state, earlier_s + time.perf_counter() - start, snapshots, path)

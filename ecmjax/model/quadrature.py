@@ -70,7 +70,7 @@ def stacked(points: Sequence[PathPoints]) -> PathPoints:
     return jax.tree.map(lambda *rows: np.stack(rows), *points)
 
 
-def plating_currents(model: Model, points: PathPoints) -> tuple[Float[Array, " points"], Float[Array, " points"]]:
+def plating_currents(model: Model, points: PathPoints) -> tuple[Float[Array, " points"], Bool[Array, " points"]]:
     """The plating current into the Li body at every point (A/m, or A in 3D) under ``model.config``'s
     operating condition, and whether each point's potential solve converged."""
 

@@ -304,6 +304,11 @@ def crossing_fraction(before, after, level):
     return jnp.clip((level - before) / jnp.where(after > before, after - before, 1.0), 0.0, 1.0)
 
 
+def _between(before, after, fraction):
+    """The value ``fraction`` of the way from ``before`` to ``after`` (linear in the increment)."""
+    return before + fraction * (after - before)
+
+
 def filling_rate_m2_per_s(config: Config, current_A_per_m, pressure_Pa) -> Float[Array, "*points"]:
     """``q = dV/dt`` at points of the path under ``config``'s operating condition, from the plating current
     into the body and its pressure (:func:`ecmjax.physics.li_body.filling_rate_m2_per_s`)."""
@@ -382,7 +387,7 @@ def _advance_one(model: Model, state: State) -> State:
     initiation_fraction = crossing_fraction(last.max_damage, new.max_damage, INITIATED)
     # Across a jump (an increment of the finest size whose crack ran), the crack started at the pressure before it.
     initiation_pressure = jnp.where(
-        too_far, last.pressure_Pa, last.pressure_Pa + initiation_fraction * (new.pressure_Pa - last.pressure_Pa)
+        too_far, last.pressure_Pa, _between(last.pressure_Pa, new.pressure_Pa, initiation_fraction)
     )
     step = state.step + 1
     status = jnp.where(
@@ -408,7 +413,7 @@ def _advance_one(model: Model, state: State) -> State:
         max_pressure_Pa=jnp.maximum(state.max_pressure_Pa, new.pressure_Pa),
         failure_time_s=jnp.where(fails, failure_time, state.failure_time_s),
         failure_li_volume_m2=jnp.where(
-            fails, last.li_volume_m2 + failure_fraction * increment, state.failure_li_volume_m2
+            fails, _between(last.li_volume_m2, target, failure_fraction), state.failure_li_volume_m2
         ),
         initiation_time_s=jnp.where(initiates, time_at(initiation_fraction), state.initiation_time_s),
         initiation_pressure_Pa=jnp.where(initiates, initiation_pressure, state.initiation_pressure_Pa),
@@ -421,7 +426,7 @@ def _advance_one(model: Model, state: State) -> State:
     # A surviving cell ends within the increment, at t_end: its last row is interpolated there (the fields
     # are those of the point before), the point past it is never reached.
     end_fraction = filled_fraction(increment, rate_old, rate_new, t_end - last.time_s)
-    end = jax.tree.map(lambda a, b: a + end_fraction * (b - a), last, new)
+    end = jax.tree.map(lambda a, b: _between(a, b, end_fraction), last, new)
     end = eqx.tree_at(lambda f: (f.time_s, f.dt_s), end, (jnp.asarray(t_end, last.time_s.dtype), t_end - last.time_s))
     survived = eqx.tree_at(
         lambda s: (s.figures, s.status, s.step, s.trials, s.max_pressure_Pa, s.history),
