@@ -15,9 +15,11 @@ __version__ = "0.1.0"
 __all__ = [
     "Config",
     "ConfigError",
+    "FailureTime",
     "Interrupted",
     "Result",
     "default_config",
+    "failure_time",
     "load_config",
     "simulate",
     "with_parameters",

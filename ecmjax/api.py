@@ -11,28 +11,31 @@ stop (:class:`Interrupted`), and resumed from its latest checkpoint to the same 
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Float, Int
+from jaxtyping import Array, Float, Int
 
-from ecmjax.config import Config, ConfigError, load_config
-from ecmjax.model.figures import Quantity, Status
+from ecmjax.config import Config, ConfigError, check_parameter_keys, key_values, load_config, with_parameters
+from ecmjax.model.figures import Quantity, Status, finite_or_none
 from ecmjax.model.problems import elasticity_problem, li_body, potential_problem
 from ecmjax.model.quadrature import PathPoints, critical_current_density_A_per_m2, path_point, stacked
+from ecmjax.model.sensitivity import Sensitivity, carried, run_with_sensitivities, start_sensitivity
 from ecmjax.model.simulation import Model, State, run, run_figures, state_shape
 from ecmjax.solver import checkpoint
 from ecmjax.solver.fields.elasticity import cell_stress_Pa
 from ecmjax.solver.fields.potential import node_current_density_A_per_m2
 from ecmjax.solver.parallel.distributed import gather, gathered
 
-__all__ = ["Interrupted", "Result", "default_config", "simulate"]
+__all__ = ["FailureTime", "Interrupted", "Result", "default_config", "failure_time", "simulate"]
 
 CHUNK_STEPS = 1
 """Accepted points of the path per jitted chunk. Between chunks the point is recorded (:class:`PathPoints`,
@@ -159,6 +162,8 @@ class RunProgress(eqx.Module):
     empty array)."""
     path: PathPoints | None
     """The path's points so far, stacked (one per accepted step); None before the first."""
+    tangents: tuple | None
+    """With sensitivities, the rest of what the run carries (:func:`ecmjax.model.sensitivity.carried`)."""
 
 
 def _snapshot(model: Model, state: State) -> dict[str, Any]:
@@ -191,7 +196,7 @@ def _unstacked(stacked: dict[str, np.ndarray] | None) -> list[dict[str, Any]]:
     return [{key: stacked[key][i] for key in SNAPSHOT_KEYS} for i in range(len(stacked["step"]))]
 
 
-def _progress_like(state: State, snapshot_every: int, step: int) -> RunProgress:
+def _progress_like(state: State, snapshot_every: int, step: int, tangents: tuple | None) -> RunProgress:
     """The template of a checkpoint taken at ``step``: by then a snapshot was kept every ``snapshot_every``."""
     count = step // snapshot_every if snapshot_every else 0
     scalars = lambda dtype: jax.ShapeDtypeStruct((count,), dtype)
@@ -203,15 +208,20 @@ def _progress_like(state: State, snapshot_every: int, step: int) -> RunProgress:
     leaves = (figures.li_volume_m2, figures.pressure_Pa, fields.potential_V, fields.damage, fields.damage_floor)
     path = PathPoints(*map(rows, leaves)) if step else None
     scalar = lambda dtype: jax.ShapeDtypeStruct((), dtype)
-    return RunProgress(state, scalar(np.float64), scalar(np.int64), snapshots, path)
+    return RunProgress(state, scalar(np.float64), scalar(np.int64), snapshots, path, tangents)
 
 
-def _restore(config: Config, directory: Path, snapshot_every: int) -> RunProgress | None:
-    """The latest checkpoint of a run of ``config`` in ``directory``, or None if there is none."""
+def _restore(config: Config, directory: Path, snapshot_every: int, keys: tuple[str, ...]) -> RunProgress | None:
+    """The latest checkpoint of a run of ``config`` (with sensitivities along ``keys``) in ``directory``, or
+    None if there is none."""
     like = state_shape(config)
-    hint = "resume with the configuration and the snapshot interval (--snapshots) the run started with"
+    tangents = carried(eqx.filter_eval_shape(start_sensitivity, config, keys))[1:] if keys else None
+    hint = (
+        "resume with the configuration, the snapshot interval (--snapshots) and the sensitivities"
+        " (--sensitivities) the run started with"
+    )
     try:
-        restored = checkpoint.latest(directory, lambda step: _progress_like(like, snapshot_every, step))
+        restored = checkpoint.latest(directory, lambda step: _progress_like(like, snapshot_every, step, tangents))
     except ValueError as err:
         raise ConfigError(f"{err}: {hint}") from err
     if restored is None:
@@ -235,6 +245,7 @@ def simulate(
     checkpoint_dir: str | Path | None = None,
     checkpoint_every: int = 0,
     resume: bool = False,
+    sensitivities: Sequence[str] = (),
 ) -> Result:
     """Run ``config`` to failure, survival to ``time.t_end_s``, or divergence.
 
@@ -250,9 +261,13 @@ def simulate(
             every ``checkpoint_every`` accepted steps (0: only when stopped), at the end of the chunk that
             reaches them. It must hold no checkpoint unless ``resume``.
         resume: continue from the latest checkpoint in ``checkpoint_dir``, if any, which must be of the same
-            ``config`` and ``snapshot_every``; the result is that of an uninterrupted run, but for
-            ``wall_time_s``, which adds the time the earlier parts took up to their checkpoint.
+            ``config``, ``snapshot_every`` and ``sensitivities``; the result is that of an uninterrupted run,
+            but for ``wall_time_s``, which adds the time the earlier parts took up to their checkpoint.
+        sensitivities: float keys along which the run carries its derivatives (one tangent each,
+            :mod:`ecmjax.model.sensitivity`): the summary gains ``failure_time_sensitivities``, ``d t_f / d
+            key`` in s per SI unit of each key (``None`` unless the cell shorted).
     """
+    keys = check_parameter_keys(sensitivities) if sensitivities else ()
     for name, value in (("snapshot_every", snapshot_every), ("checkpoint_every", checkpoint_every)):
         if value < 0:
             raise ValueError(f"{name} = {value} is out of range: must be >= 0")
@@ -260,7 +275,7 @@ def simulate(
     if checkpoint_dir is not None:
         checkpoint_dir = Path(checkpoint_dir)
         if resume:
-            restored = _restore(config, checkpoint_dir, snapshot_every)
+            restored = _restore(config, checkpoint_dir, snapshot_every, keys)
         elif (step := checkpoint.latest_iteration(checkpoint_dir)) is not None:
             raise ValueError(
                 f"{checkpoint_dir} holds a checkpoint (step {step}) of a run: resume it, or start elsewhere"
@@ -276,14 +291,16 @@ def simulate(
         bar = tqdm(total=float(config.time.t_end_s), unit="s", unit_scale=True, delay=2.0, desc="simulated time")
 
     start = time.perf_counter()
+    latest: list[Sensitivity] = []  # with sensitivities, the run so far
 
     def save(state: State) -> None:
         nonlocal saved_step
         if checkpoint_dir is not None and (saved_step is None or int(state.step) > saved_step):
             wall_time_s = np.asarray(earlier_s + time.perf_counter() - start)
             every = np.asarray(snapshot_every, np.int64)
+            tangents = carried(latest[-1])[1:] if keys else None
             saved = RunProgress(
-                gathered(state), wall_time_s, every, _stacked(snapshots), stacked(path) if path else None
+                gathered(state), wall_time_s, every, _stacked(snapshots), stacked(path) if path else None, tangents
             )
             checkpoint.save(checkpoint_dir, int(state.step), saved)
             saved_step = int(state.step)
@@ -309,14 +326,23 @@ def simulate(
         if on_chunk is not None:
             on_chunk(model, state)
 
+    def point_done(run: Sensitivity) -> None:
+        latest[:] = [run]
+        chunk_done(run.model, run.state)
+
     try:
-        model, state = run(
-            config,
-            start=restored.state if restored else None,
-            chunk_steps=CHUNK_STEPS,
-            on_chunk=chunk_done,
-            stop_when=stop_when,
-        )
+        if keys:
+            resumed = (restored.state, *restored.tangents) if restored else None
+            ran = run_with_sensitivities(config, keys, start=resumed, on_chunk=point_done, stop_when=stop_when)
+            model, state = ran.model, ran.state
+        else:
+            model, state = run(
+                config,
+                start=restored.state if restored else None,
+                chunk_steps=CHUNK_STEPS,
+                on_chunk=chunk_done,
+                stop_when=stop_when,
+            )
         state = jax.block_until_ready(state)
     finally:
         if bar is not None:
@@ -327,4 +353,73 @@ def simulate(
     model, state = gathered((model, state))  # from every process, if the grid is split over several
     if progress and _locates_critical_current(state):
         print("critical current density: potential solves on the path's points ...", file=sys.stderr, flush=True)
-    return summarise(model, state, earlier_s + time.perf_counter() - start, snapshots, path)
+    result = summarise(model, state, earlier_s + time.perf_counter() - start, snapshots, path)
+    if not keys:
+        return result
+    gradient = latest[-1].failure_time_gradient
+    derivatives = {key: finite_or_none(value) for key, value in zip(keys, gradient, strict=True)}
+    folds = int(latest[-1].folds)
+    note = (
+        f"not available: the path took {folds} crack jump(s) at a fold of its branch (the crack ran at fixed"
+        " volume and arrested), whose location's derivative is not known yet"
+        if folds and int(state.status) == Status.FAILED
+        else None
+    )
+    extra = {"failure_time_sensitivities": derivatives, "failure_time_sensitivities_note": note}
+    return dataclasses.replace(result, summary={**result.summary, **extra})
+
+
+class FailureTime(eqx.Module):
+    """The short-circuit time of a configuration and its derivatives along chosen keys (:func:`failure_time`)."""
+
+    keys: tuple[str, ...] = eqx.field(static=True)
+    time_s: Float[Array, ""]
+    """``t_f`` (s); NaN where the cell did not short (it survived to ``time.t_end_s``, or the run diverged)."""
+    gradient: Float[Array, " k"]
+    """``d t_f / d key`` for each of :attr:`keys` (s per SI unit of the key); NaN where ``time_s`` is."""
+
+    def as_dict(self) -> dict[str, float]:
+        """The derivatives by key (plain floats)."""
+        return {key: float(value) for key, value in zip(self.keys, self.gradient, strict=True)}
+
+
+def _host_failure_time(config: Config, keys: tuple[str, ...], theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    traced = with_parameters(config, keys, [jnp.asarray(v) for v in np.asarray(theta)])
+    run = run_with_sensitivities(traced, keys)
+    failed = int(run.state.status) == Status.FAILED
+    time_s = run.failure_time_s if failed else np.nan
+    gradient = run.failure_time_gradient if failed else np.full(len(keys), np.nan)
+    return np.asarray(time_s, theta.dtype), np.asarray(gradient, theta.dtype)
+
+
+def failure_time(config: Config, keys: Sequence[str]) -> FailureTime:
+    """The short-circuit time of ``config`` and its derivatives along ``keys`` (float keys, e.g.
+    ``"material.youngs_modulus_Pa"``): one run carrying a tangent per key (:mod:`ecmjax.model.sensitivity`).
+
+    Differentiable in the values of ``keys`` that ``config`` holds: under ``jax.jvp``, ``jax.jacfwd`` or
+    ``jax.grad``, ``time_s``'s derivative is :attr:`FailureTime.gradient` (the run happens on the host, once
+    per call, through ``jax.pure_callback``). Second derivatives are not available: the gradient's own
+    derivative is NaN. Every other float of ``config`` must be concrete.
+
+        >>> t = ecmjax.failure_time(config, ["material.youngs_modulus_Pa"])
+        >>> t.time_s, t.as_dict()
+        >>> jax.jvp(lambda E: ecmjax.failure_time(with_parameters(config, keys, [E]), keys).time_s, (E0,), (1.0,))
+    """
+    keys = check_parameter_keys(keys)
+    theta = jnp.stack([jnp.asarray(v, jnp.result_type(float)) for v in key_values(config, keys)])
+    base = with_parameters(config, keys, [0.0] * len(keys))
+    if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(base)):
+        raise ConfigError(f"failure_time: only the values of {list(keys)} may be traced (differentiated or batched)")
+    shapes = (jax.ShapeDtypeStruct((), theta.dtype), jax.ShapeDtypeStruct(theta.shape, theta.dtype))
+    host = lambda values: _host_failure_time(base, keys, values)
+
+    @jax.custom_jvp
+    def time_and_gradient(theta):
+        return jax.pure_callback(host, shapes, theta, vmap_method="sequential")
+
+    @time_and_gradient.defjvp
+    def _(primals, tangents):
+        time_s, gradient = time_and_gradient(*primals)
+        return (time_s, gradient), (gradient @ tangents[0], jnp.full_like(gradient, jnp.nan))
+
+    return FailureTime(keys, *time_and_gradient(theta))

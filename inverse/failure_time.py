@@ -7,7 +7,7 @@ the Li-filled flaw, docs/model.md section 3b; :mod:`ecmjax.physics.critical` giv
 flaw's crack runs under the pressure it holds. The time is interpolated linearly in the pressure between
 the two steps that bracket it, and its derivative along each fitted key is the implicit one of that
 crossing, ``dt_c = (dp_c - dp(t)) / (dp/dt)``, with ``dp(t)`` carried through the time loop in forward
-mode (:mod:`.sensitivity`).
+mode (:mod:`ecmjax.model.sensitivity`).
 
 **Why not the phase-field short circuit.** The run's own failure time (the crack through to the far
 side) is not a differentiable function of the parameters on the grids a fit can afford: on a 32 x 24 case
@@ -42,8 +42,8 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ecmjax.config import Config, check_parameter_keys, parameter_values, with_parameters
-from ecmjax.inverse.sensitivity import run_with_sensitivities
 from ecmjax.model.figures import Status, StepFigures
+from ecmjax.model.sensitivity import run_with_sensitivities
 from ecmjax.model.simulation import Model, State, crossing_fraction, run
 from ecmjax.physics.fracture import edge_crack_critical_pressure_Pa, plane_strain_modulus_Pa
 
@@ -64,7 +64,7 @@ def critical_pressure_Pa(config: Config) -> Float[Array, ""]:
     """``p_c`` of an edge flaw as deep as the defect, with ``K_IC = sqrt(E' G_c)`` (traceable in every float).
 
     From the fracture energy that the phase field uses, so that a fitted modulus changes ``K_IC`` as it
-    changes the phase-field crack (:func:`.sensitivity.with_parameters` keeps ``G_c``).
+    changes the phase-field crack (:func:`ecmjax.config.with_parameters` keeps ``G_c``).
     """
     material = config.material
     modulus = plane_strain_modulus_Pa(material.youngs_modulus_Pa, material.poisson_ratio)
@@ -112,14 +112,16 @@ def failure_time(
     """Run ``config`` until its Li pressure passes ``p_c``; ``t_c`` and (for ``keys``) its derivatives.
 
     Without keys this is one forward run; with ``k`` keys, one run carrying ``k`` tangents (about ``k``
-    forward runs' time, see :mod:`.sensitivity`). The run stops within ``chunk_steps`` steps of the crossing.
+    forward runs' time, see :mod:`ecmjax.model.sensitivity`). The run stops within ``chunk_steps`` steps of the
+    crossing (with keys, at the crossing's point).
     """
     keys = check_parameter_keys(keys) if keys else ()
     config = traced_floats(config, keys + tuple(k for k in TRACED_CONDITIONS if k not in keys))
     level = float(critical_pressure_Pa(config))
     passed = lambda state: float(state.max_pressure_Pa) >= level
     if keys:
-        sensitivity = run_with_sensitivities(config, keys, chunk_steps=chunk_steps, on_chunk=on_chunk, stop_when=passed)
+        report = None if on_chunk is None else lambda run: on_chunk(run.model, run.state)
+        sensitivity = run_with_sensitivities(config, keys, on_chunk=report, stop_when=passed)
         state, tangents = sensitivity.state, sensitivity.tangents.history
     else:
         _, state = run(config, chunk_steps=chunk_steps, on_chunk=on_chunk, stop_when=passed)

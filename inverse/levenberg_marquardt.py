@@ -1,7 +1,7 @@
 """Levenberg-Marquardt on a few parameters, one step at a time, with a state that can be saved and resumed.
 
 The residuals come from forward runs of the coupled model with their Jacobian (forward mode,
-:mod:`ecmjax.inverse.sensitivity`); each evaluation costs minutes, so the solver keeps everything it
+:mod:`ecmjax.model.sensitivity`); each evaluation costs minutes, so the solver keeps everything it
 needs between evaluations in :class:`LMState` (plain arrays: orbax checkpoints it), and a step is a pure
 function of that state and one new evaluation. Marquardt's scaling ``lambda diag(J^T J)`` makes the
 step independent of the parameters' units; the damping falls by 3 after an accepted step and rises by

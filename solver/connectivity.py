@@ -9,28 +9,30 @@ as a mask with zero derivative; the fields that it multiplies carry the derivati
 import jax
 import jax.numpy as jnp
 from jax import lax
-from jaxtyping import Array, Bool
+from jaxtyping import Array, Bool, Float
 
 from ecmjax.solver.grid import Grid, Grid3D
 from ecmjax.solver.operators import cell_mean, values_at_gauss_points
 
 
-def _shift(mask: Bool[Array, "*nodes"], axis: int, step: int) -> Bool[Array, "*nodes"]:
-    """``mask`` moved by ``step`` (+1 or -1) nodes along ``axis``, False where it leaves the grid."""
+def _shift(mask: Array, axis: int, step: int) -> Array:
+    """``mask`` (or a field) moved by ``step`` (+1 or -1) nodes along ``axis``, False (0) where it leaves the grid."""
     kept = lax.slice_in_dim(mask, 0, -1, axis=axis) if step > 0 else lax.slice_in_dim(mask, 1, None, axis=axis)
     padding = [((1, 0) if step > 0 else (0, 1)) if a == axis else (0, 0) for a in range(mask.ndim)]
     return jnp.pad(kept, padding)
 
 
-def _dilate(grid: Grid | Grid3D, mask: Bool[Array, "*nodes"]) -> Bool[Array, "*nodes"]:
-    """The mask grown by one node along every axis (4- or 6-neighbourhood); wraps in x if periodic."""
-    grown = mask
-    for axis in range(mask.ndim):
+def neighbour_max(grid: Grid | Grid3D, field: Float[Array, "*nodes"]) -> Float[Array, "*nodes"]:
+    """The largest of ``field`` over each node's face neighbours (4- or 6-neighbourhood; 0, or False, beyond the
+    grid; wraps in x if periodic). Of a mask: the nodes with a neighbour in it."""
+    largest = jnp.zeros_like(field)
+    for axis in range(field.ndim):
         if axis == 0 and grid.periodic_x:
-            grown = grown | jnp.roll(mask, 1, axis=0) | jnp.roll(mask, -1, axis=0)
+            shifted = (jnp.roll(field, 1, axis=0), jnp.roll(field, -1, axis=0))
         else:
-            grown = grown | _shift(mask, axis, 1) | _shift(mask, axis, -1)
-    return grown
+            shifted = (_shift(field, axis, 1), _shift(field, axis, -1))
+        largest = jnp.maximum(largest, jnp.maximum(*shifted))
+    return largest
 
 
 def connected_to(
@@ -44,7 +46,7 @@ def connected_to(
 
     def grow(state):
         mask, _ = state
-        grown = _dilate(grid, mask) & allowed
+        grown = (mask | neighbour_max(grid, mask)) & allowed
         return grown, jnp.any(grown != mask)
 
     mask, _ = lax.while_loop(lambda state: state[1], grow, (seed & allowed, jnp.asarray(True)))

@@ -76,6 +76,14 @@ def add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--process-id", type=int, metavar="I", help="this process's index (with --distributed)")
 
 
+def parameter_keys(text: str) -> tuple[str, ...]:
+    """The float keys of a comma-separated list (``--params``, ``--sensitivities``); ``ConfigError`` naming the
+    first that is not one (checked before any compute)."""
+    from ecmjax.config import check_parameter_keys
+
+    return check_parameter_keys([key.strip() for key in text.split(",") if key.strip()])
+
+
 def error(message: str) -> None:
     print(f"ecmjax: error: {message}", file=sys.stderr)
 

@@ -17,6 +17,7 @@ from ecmjax.cli.common import (
     cannot_write,
     error,
     load,
+    parameter_keys,
     prepare,
     versions,
 )
@@ -69,12 +70,11 @@ def add_parser(commands: Any) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Fit ``args``' parameters to the observations and write the estimates; the exit status."""
-    from ecmjax.config import check_parameter_keys
     from ecmjax.inverse.observations import ObservationError, read_observations
 
     try:
         observations = read_observations(args.observations)
-        keys = check_parameter_keys([k.strip() for k in args.params.split(",") if k.strip()])
+        keys = parameter_keys(args.params)
     except (ObservationError, OSError, ValueError) as err:
         error(str(err))
         return EXIT_USAGE

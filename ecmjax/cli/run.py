@@ -26,6 +26,7 @@ from ecmjax.cli.common import (
     error,
     join,
     load,
+    parameter_keys,
     prepare,
     sigterm_flag,
     versions,
@@ -70,6 +71,13 @@ def add_parser(commands: Any) -> None:
         help="continue from the latest checkpoint in DIR/checkpoints; give the configuration the run started"
         " with (DIR/config.toml) and the same --snapshots",
     )
+    run.add_argument(
+        "--sensitivities",
+        default="",
+        metavar="KEY,KEY,...",
+        help="also carry d t_f / d KEY for these float keys (one tangent each, about one more run's time per"
+        " key): failure_time_sensitivities in DIR/result.json, in s per SI unit of each key",
+    )
     add_distributed_arguments(run)
     add_quiet_argument(run, "no progress bar; print nothing on success")
     run.set_defaults(handler=command)
@@ -85,12 +93,18 @@ def command(args: argparse.Namespace) -> int:
     if args.snapshots < 0:
         error(f"--snapshots = {args.snapshots} is out of range: must be >= 0 (0: no snapshots)")
         return EXIT_USAGE
+    from ecmjax.config import ConfigError
+
+    try:
+        keys = parameter_keys(args.sensitivities) if args.sensitivities.strip() else ()
+    except ConfigError as err:
+        error(f"--sensitivities: {err}")
+        return EXIT_USAGE
     if problem := _checkpoint_problem(args, config):
         error(problem)
         return EXIT_USAGE
     prepare(config)
     from ecmjax.api import Interrupted, simulate
-    from ecmjax.config import ConfigError
     from ecmjax.output.files import write_csv, write_json, write_npz, write_text
     from ecmjax.output.plots import plot_run
     from ecmjax.solver.parallel.distributed import any_process, is_writer
@@ -113,6 +127,7 @@ def command(args: argparse.Namespace) -> int:
                 checkpoint_dir=checkpoints,
                 checkpoint_every=args.checkpoint_every,
                 resume=args.resume,
+                sensitivities=keys,
             )
         except Interrupted as stopped:
             if not writer:
@@ -210,6 +225,11 @@ def _summary_text(summary: dict[str, Any]) -> str:
             f"crack tip depth:      {show(summary['crack_tip_depth_m'], 1e-6, 'um')}",
             f"critical current:     {show(summary['critical_current_density_A_per_m2'], 1.0, 'A/m^2')}"
             " (the least that shorts within time.t_end_s)",
+            *(
+                f"d t_f / d {key}: {show(value, 1.0, 's per SI unit')}"
+                for key, value in summary.get("failure_time_sensitivities", {}).items()
+            ),
+            *([f"sensitivities:        {note}"] if (note := summary.get("failure_time_sensitivities_note")) else []),
             f"steps:                {summary['n_steps']} ({summary['n_trials']} tried)",
             f"wall time:            {summary['wall_time_s']:.1f} s (including JIT compilation)",
         ]

@@ -7,9 +7,10 @@ or ``z`` in 3D: into the electrolyte from the anode, m); lateral positions along
 
 import equinox as eqx
 import jax.numpy as jnp
+from jax import lax
 from jaxtyping import Array, Bool, Float
 
-from ecmjax.solver.connectivity import connected_to
+from ecmjax.solver.connectivity import connected_to, neighbour_max
 from ecmjax.solver.grid import Grid, Grid3D
 
 DAMAGED = 0.5
@@ -53,6 +54,51 @@ def crack_tip_depth_m(
     solid = jnp.maximum(pit_indicator, damage)
     connected = connected_to(grid, pit_indicator >= 0.5, solid >= LOCALISED)
     return deepest_crossing_m(grid, jnp.where(connected | (solid < LOCALISED), solid, 0.0), LOCALISED)
+
+
+def bottleneck_damage(
+    grid: Grid | Grid3D, pit_indicator: Float[Array, "*nodes"], damage: Float[Array, "*nodes"]
+) -> Float[Array, "*nodes"]:
+    """At each node, the largest ``min max(chi_pit, d)`` along a path of face neighbours from the pit to it.
+
+    The widest-path (max-min) value of the solid, from the pit's nodes (``chi_pit >= 0.5``, which count as
+    1, whatever their damage): a node is joined to the pit by nodes at or above a level exactly when its
+    bottleneck is at or above it, so this is :func:`crack_tip_depth_m`'s connected set for every level at
+    once. It is continuous in the damage (a maximum of minima), with the derivative
+    of the node that limits the path; iterated like a flood fill, at most the path's length in passes.
+    """
+    solid = jnp.maximum(pit_indicator, damage)
+    seed = jnp.where(pit_indicator >= 0.5, 1.0, 0.0)
+
+    def widen(state):
+        reach, _ = state
+        wider = jnp.maximum(reach, jnp.minimum(solid, neighbour_max(grid, reach)))
+        return wider, jnp.any(wider != reach)
+
+    reach, _ = lax.while_loop(lambda state: state[1], widen, (seed, jnp.asarray(True)))
+    return reach
+
+
+def short_circuit_damage(
+    grid: Grid | Grid3D, pit_indicator: Float[Array, "*nodes"], damage: Float[Array, "*nodes"], depth_m
+) -> Float[Array, ""]:
+    """The damage level at which the crack joined to the pit reaches ``depth_m``: a smooth short-circuit indicator.
+
+    :func:`crack_tip_depth_m` reaches ``depth_m`` exactly when this reaches :data:`LOCALISED`: between
+    the nodes above and below the depth (``y_j <= depth < y_j+1``) the tip interpolates the solid linearly,
+    so a column's path gets there at ``min(B_j, (1 - w) s_j + w s_j+1)`` (``B``: :func:`bottleneck_damage`,
+    ``s``: the solid, ``w`` the depth's fraction of the cell), and every deeper node at its own ``B``. The
+    tip jumps when a node ahead of it joins the crack; this moves continuously (the largest of these
+    values), so the short circuit's location in volume has a derivative.
+    """
+    reach = bottleneck_damage(grid, pit_indicator, damage)
+    solid = jnp.maximum(pit_indicator, damage)
+    y = grid.node_coordinates_m()[-1]
+    above = (y[..., :-1] <= depth_m) & (y[..., 1:] > depth_m)
+    w = (depth_m - y[..., :-1]) / grid.cell_size_m
+    at_depth = jnp.minimum(reach[..., :-1], (1.0 - w) * solid[..., :-1] + w * solid[..., 1:])
+    deeper = jnp.where(y > depth_m, reach, 0.0)
+    return jnp.maximum(jnp.max(jnp.where(above, at_depth, 0.0)), jnp.max(deeper))
 
 
 def max_damage(damage: Float[Array, "*nodes"], outside: Bool[Array, "*nodes"]) -> Float[Array, ""]:

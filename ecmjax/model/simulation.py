@@ -47,7 +47,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Array, Bool, Float, Int, PyTree
 
 from ecmjax.config import Config, check_devices
 from ecmjax.config.precision import resolve_dtype
@@ -380,6 +380,9 @@ def _advance_one(model: Model, state: State) -> State:
     t_end = config.time.t_end_s
 
     failure_fraction = crossing_fraction(last.crack_tip_depth_m, new.crack_tip_depth_m, failure_depth)
+    # Across a jump the crack runs at one volume, somewhere in the increment: the derivative of where is the
+    # jump's own (ecmjax.model.sensitivity), not that of the crack tip's interpolation between its ends.
+    failure_fraction = jnp.where(too_far, lax.stop_gradient(failure_fraction), failure_fraction)
     failure_time = time_at(failure_fraction)
     fails = reaches_far_side & (failure_time < t_end)
     survives = ~fails & (new.time_s >= t_end)
@@ -603,8 +606,9 @@ def state_shape(config: Config) -> State:
     return eqx.filter_eval_shape(model_and_state, config)[1]
 
 
-def _cast_like(template: State, state: State) -> State:
-    """``state`` (e.g. NumPy arrays from a checkpoint) typed and placed as ``template``.
+def cast_like(template: PyTree, state: PyTree) -> PyTree:
+    """``state`` (e.g. NumPy arrays from a checkpoint) typed and placed as ``template`` (a State, or any tree
+    of arrays).
 
     The chunk compiled for a fresh run then serves it: a state differing in weak type, sharding or
     commitment to a device would compile the loop again.
@@ -632,7 +636,7 @@ def run(
     """
     model, state = start_jit(config)
     if start is not None:
-        state = _cast_like(state, start)
+        state = cast_like(state, start)
     if on_chunk is not None:
         on_chunk(model, state)
     steps = jnp.asarray(chunk_steps)

@@ -71,6 +71,8 @@ BAD_INPUTS = {
         ["--set", "geometry.depth_m=4e-6", "--set", "domain.thickness_m=3.2e-6", "--set", "grid.ny=128"],
         ["geometry.depth_m", "4e-06", "domain.thickness_m", "deeper than the electrolyte"],
     ),
+    "unknown sensitivity key": (["--sensitivities", "geometry.dept_m"], ["--sensitivities", "'geometry.dept_m'"]),
+    "integer sensitivity key": (["--sensitivities", "grid.nx"], ["--sensitivities", "'grid.nx'", "not a float"]),
     "under-resolved grid": (
         ["--set", "grid.nx=8", "--set", "grid.ny=16"],
         ["geometry.depth_m", "at least 8 cells", "grid.nx = 32"],

@@ -4,10 +4,12 @@ Synthetic fields on a small grid with the answers worked out by hand (linear int
 nodes), so each case pins one rule of the measure.
 """
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
-from ecmjax.model.measures import crack_tip_depth_m, damage_extents
+from ecmjax.model.measures import LOCALISED, crack_tip_depth_m, damage_extents, short_circuit_damage
 from ecmjax.solver.grid import Grid
 
 H_M = 0.1e-6
@@ -67,3 +69,33 @@ def test_crack_through_to_the_far_side_is_at_the_far_side():
     # Connected d = 1 from the pit to the last node: no node below it to fall through 0.9.
     through = jnp.where(X < 1e-12, 1.0, 0.0)
     assert float(crack_tip_depth_m(GRID, PIT, through)) == pytest.approx(float(Y[0, -1]), rel=1e-12)
+
+
+def test_the_short_circuit_indicator_reaches_its_level_exactly_when_the_tip_reaches_the_depth():
+    # Random damage near the percolation of d >= 0.9 (cracks of every shape and gap occur), at depths on and between
+    # nodes: the indicator is at or above LOCALISED exactly when the tip is at or below the depth.
+    noise = jax.random.uniform(jax.random.PRNGKey(0), (200, *GRID.node_shape))
+    damage = 0.82 + 0.1 * (noise + jnp.roll(noise, 1, axis=2))  # about 0.6 of the nodes at or above 0.9
+    depth = PIT_DEPTH_M + jnp.linspace(0.35e-6, 2.5e-6, 200)
+    # The sharp pit, and a smooth one whose indicator falls from 1 to 0 over two cells (the pit's nodes at
+    # chi 0.5 and its damage below 0.9 are the pit's all the same).
+    smooth = jnp.where(X <= 0.3e-6 + 1e-12, jnp.clip((PIT_DEPTH_M + 0.1e-6 - Y) / 0.2e-6, 0.0, 1.0), 0.0)
+    for pit in (PIT, smooth):
+        tip = jax.jit(jax.vmap(lambda d, pit=pit: crack_tip_depth_m(GRID, pit, d)))(damage)
+        level = jax.jit(jax.vmap(lambda d, y, pit=pit: short_circuit_damage(GRID, pit, d, y)))(damage, depth)
+        np.testing.assert_array_equal(np.asarray(tip >= depth), np.asarray(level >= LOCALISED))
+        assert 20 < int(jnp.sum(tip >= depth)) < 180  # both answers occur
+
+
+def test_the_short_circuit_indicator_is_the_weakest_node_on_the_way():
+    # A crack down the mirror column to 3.0 um, then a gap node at 0.7 (3.1 um), then d = 1 to the far side:
+    # the path to 3.5 um is limited by the gap, and its derivative is the gap's (the tip itself jumps from
+    # 3.0 um to the far side as the gap passes LOCALISED).
+    on_axis = X < 1e-12
+    damage = jnp.where(on_axis, jnp.where(jnp.abs(Y - 3.1e-6) < 1e-12, 0.7, 1.0), 0.0)
+    indicator = lambda d: short_circuit_damage(GRID, PIT, d, 3.5e-6)
+    gap = on_axis & (jnp.abs(Y - 3.1e-6) < 1e-12)
+    value, slope = jax.jvp(indicator, (damage,), (gap.astype(damage.dtype),))
+    assert float(value) == pytest.approx(0.7, rel=1e-12) and float(slope) == pytest.approx(1.0, rel=1e-12)
+    # The tip stops at the gap: 1 -> 0.7 crosses 0.9 a third of the cell below 3.0 um.
+    assert float(crack_tip_depth_m(GRID, PIT, damage)) == pytest.approx(3.0e-6 + H_M / 3, rel=1e-12)
