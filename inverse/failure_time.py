@@ -121,7 +121,7 @@ def failure_time(
     passed = lambda state: float(state.max_pressure_Pa) >= level
     if keys:
         report = None if on_chunk is None else lambda run: on_chunk(run.model, run.state)
-        sensitivity = run_with_sensitivities(config, keys, on_chunk=report, stop_when=passed)
+        sensitivity = run_with_sensitivities(config, keys, on_chunk=report, stop_when=passed, along_path_too=False)
         state, tangents = sensitivity.state, sensitivity.tangents.history
     else:
         _, state = run(config, chunk_steps=chunk_steps, on_chunk=on_chunk, stop_when=passed)

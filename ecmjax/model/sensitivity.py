@@ -103,15 +103,18 @@ def _along_volume(state_tangent: State) -> State:
 
 
 @eqx.filter_jit
-def _advance(model: Model, state: State, tangents, volume_tangent: State):
+def _advance(model: Model, state: State, tangents, volume_tangent: State, along_path: bool):
     """One more point of the path (:func:`ecmjax.model.simulation.advance`), with the tangents of ``(model,
-    state)`` carried along each key, and the tangent along the path (:func:`_along_volume`)."""
+    state)`` carried along each key, and (if ``along_path``) the tangent along the path (:func:`_along_volume`)."""
     model_tangents, state_tangents = tangents
+    along = lambda tangent: _jvp(lambda ms: advance(*ms, 1), (model, state), tangent)
+    if not along_path:
+        states, state_tangents = jax.vmap(along)(tangents)
+        return jax.tree.map(lambda a: a[0], states), (model_tangents, state_tangents), volume_tangent
     still = jax.tree.map(lambda t: jnp.zeros_like(t[0]), model_tangents)
     directions = jax.tree.map(
         lambda t, v: jnp.concatenate([t, v[None]]), tangents, (still, _along_volume(volume_tangent))
     )
-    along = lambda tangent: _jvp(lambda ms: advance(*ms, 1), (model, state), tangent)
     states, state_tangents = jax.vmap(along)(directions)
     keys = jax.tree.map(lambda t: t[:-1], state_tangents)
     return jax.tree.map(lambda a: a[0], states), (model_tangents, keys), jax.tree.map(lambda t: t[-1], state_tangents)
@@ -189,12 +192,16 @@ def run_with_sensitivities(
     on_chunk: Callable[[Sensitivity], None] | None = None,
     max_steps: int | None = None,
     stop_when: Callable[[State], bool] | None = None,
+    along_path_too: bool = True,
 ) -> Sensitivity:
     """Run ``config`` like :func:`ecmjax.model.simulation.run`, carrying the derivatives along ``keys``.
 
     ``start``: resume from the :func:`carried` part of a run (say from a checkpoint) rather than from
     ``t = 0``. ``on_chunk`` is called with the run so far after the start and after every point.
     ``max_steps`` stops after that many accepted steps (still running), e.g. to check an early stage.
+    ``along_path_too=False`` leaves out the tangent along the path (one direction fewer, for a run that stops
+    before any jump, as :mod:`ecmjax.inverse.failure_time`'s): a short circuit within a jump then has no
+    derivative (NaN).
 
     One point of the path per jitted call, so that each crack jump's location can be differentiated from
     the point before it: a jump (an increment of the smallest size over which the crack runs more than
@@ -219,7 +226,8 @@ def run_with_sensitivities(
         and (stop_when is None or not stop_when(run.state))
     ):
         before = run
-        state, (_, tangents), along_path = _advance(model, run.state, (model_tangents, run.tangents), run.along_path)
+        carried_tangents = (model_tangents, run.tangents)
+        state, (_, tangents), along_path = _advance(model, run.state, carried_tangents, run.along_path, along_path_too)
         a, b = before.state.figures, state.figures
         advance_cells = float(b.crack_tip_depth_m - a.crack_tip_depth_m) / float(model.grid.cell_size_m)
         finest = float(b.li_volume_m2 - a.li_volume_m2) <= smallest
@@ -228,7 +236,7 @@ def run_with_sensitivities(
         if jumped and int(state.status) == Status.FAILED:
             floor, floor_tangents = before.state.fields.damage_floor, before.tangents.fields.damage_floor
             shift = _short_circuit_shift(model, floor, floor_tangents, before.along_path.fields.damage_floor)
-            jump = np.asarray(shift) / rate(a)
+            jump = np.asarray(shift) / rate(a) if along_path_too else np.nan
         elif jumped:
             folds += 1
         gradient = run.jump_time_gradient + jump
