@@ -132,8 +132,8 @@ class Sensitivity(eqx.Module):
     along_path: State
     """The state's derivative along the path (every point's volume moved by one): its branch's slope."""
     jump_time_gradient: Float[Array, " k"]
-    """The jumps' Leibniz terms: what moving each crack jump along the path adds to ``d t / d key`` (s per SI
-    unit) from the jump on, summed over the jumps so far."""
+    """The Leibniz term of a short circuit within a crack jump: what moving the jump along the path adds to
+    ``d t_f / d key`` (s per SI unit); zero until then."""
     folds: Int[Array, ""]
     """Jumps so far at a fold of the branch (the crack ran at fixed volume and arrested): their location's
     derivative is not known yet, so neither is any later time's."""
@@ -204,10 +204,10 @@ def run_with_sensitivities(
     derivative (NaN).
 
     One point of the path per jitted call, so that each crack jump's location can be differentiated from
-    the point before it: a jump (an increment of the smallest size over which the crack runs more than
-    ``path.max_crack_advance_cells``) at ``V*`` between points ``a`` and ``b`` adds the Leibniz term
-    ``(1/q_a - 1/q_b) dV*/dtheta`` to every later time (``1/q_a dV*/dtheta`` to a short circuit within the
-    jump), with ``q`` the filling rate (see the module's docstring for ``dV*/dtheta``).
+    the point before it: a short circuit within a jump (an increment of the smallest size over which the
+    crack runs more than ``path.max_crack_advance_cells``) at ``V*`` between points ``a`` and ``b`` adds
+    ``(1/q_a) dV*/dtheta``, with ``q`` the filling rate (see the module's docstring for ``dV*/dtheta``); a
+    jump that arrests (a fold) is counted in :attr:`Sensitivity.folds`, and the gradient is NaN after it.
 
     The tangents are batched together over one primal run: three keys cost about 3.2 forward runs.
     """
