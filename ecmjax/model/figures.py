@@ -135,6 +135,8 @@ class RunFigures(Figures):
     """The Li volume in the defect at the short circuit (m^2 per unit depth; m^3 in 3D)."""
     initiation_time_s: Float[Array, ""]
     initiation_pressure_Pa: Float[Array, ""]
+    initiation_li_volume_m2: Float[Array, ""]
+    """The Li volume in the defect when the damage first reaches ``INITIATED`` (m^2 per unit depth; m^3 in 3D)."""
     max_pressure_Pa: Float[Array, ""]
     pressure_cap_Pa: Float[Array, ""]
     """That of the last step (:class:`StepFigures`)."""

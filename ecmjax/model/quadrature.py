@@ -23,18 +23,30 @@ from jax import lax
 from jaxtyping import Array, Bool, Float
 
 from ecmjax.config import with_parameters
-from ecmjax.model.simulation import Model, State, filling_rate_m2_per_s, flat_potential_V, potential_at
+from ecmjax.model.figures import RunFigures, Status
+from ecmjax.model.simulation import (
+    Model,
+    State,
+    filling_rate_m2_per_s,
+    flat_potential_V,
+    potential_at,
+    run_figures,
+)
 from ecmjax.physics.li_body import filling_time_s
 
 __all__ = [
     "FailureTime",
+    "FiguresAt",
     "PathPoints",
+    "PointSolves",
     "critical_current_density_A_per_m2",
     "failure_time_at",
     "failure_time_s",
+    "figures_at_current_density",
     "path_point",
     "plating_currents",
     "stacked",
+    "time_to_volume_s",
     "with_current_density",
 ]
 
@@ -70,20 +82,44 @@ def stacked(points: Sequence[PathPoints]) -> PathPoints:
     return jax.tree.map(lambda *rows: np.stack(rows), *points)
 
 
-def plating_currents(model: Model, points: PathPoints) -> tuple[Float[Array, " points"], Bool[Array, " points"]]:
-    """The plating current into the Li body at every point (A/m, or A in 3D) under ``model.config``'s
-    operating condition, and whether each point's potential solve converged."""
+class PointSolves(eqx.Module):
+    """The potential solved at every point of a path under one operating condition."""
+
+    current_A_per_m: Float[Array, " points"]
+    """The plating current into the Li body (A/m, or A in 3D)."""
+    pressure_cap_Pa: Float[Array, " points"]
+    """The Monroe-Newman bound on the body's walls (:class:`~ecmjax.model.figures.StepFigures`)."""
+    converged: Bool[Array, " points"]
+
+
+def plating_currents(model: Model, points: PathPoints) -> PointSolves:
+    """The potential at every point under ``model.config``'s operating condition: the plating current into
+    the Li body, the pressure cap and whether each point's solve converged."""
 
     flat = flat_potential_V(model)
 
     def at(pressure, deviation, damage, floor):
-        phi, info, current, *_ = potential_at(model, pressure, damage, floor, flat + deviation)
-        return current, info.converged & jnp.all(jnp.isfinite(phi))
+        phi, info, current, _, _, cap = potential_at(model, pressure, damage, floor, flat + deviation)
+        return PointSolves(current, cap, info.converged & jnp.all(jnp.isfinite(phi)))
 
     return lax.map(
         lambda leaves: at(*leaves),
         (points.pressure_Pa, points.potential_deviation_V, points.damage, points.damage_floor),
     )
+
+
+def time_to_volume_s(
+    volumes_m2: Float[Array, " points"], rates_m2_per_s: Float[Array, " points"], target_m2
+) -> Float[Array, ""]:
+    """The time from the path's first point to the volume ``target_m2`` within it: the run's own quadrature
+    (:func:`~ecmjax.physics.li_body.filling_time_s`), the full increments before the one that holds the
+    target, then the filled fraction of that one. ``inf`` where plating stops before the target."""
+    increments = volumes_m2[1:] - volumes_m2[:-1]
+    holding = jnp.clip(jnp.searchsorted(volumes_m2, target_m2, side="left") - 1, 0, increments.size - 1)
+    fraction = (target_m2 - volumes_m2[holding]) / increments[holding]
+    full = jax.vmap(filling_time_s)(increments, rates_m2_per_s[:-1], rates_m2_per_s[1:])
+    before = jnp.sum(jnp.where(jnp.arange(increments.size) < holding, full, 0.0))
+    return before + filling_time_s(increments[holding], rates_m2_per_s[holding], rates_m2_per_s[holding + 1], fraction)
 
 
 class FailureTime(eqx.Module):
@@ -102,14 +138,10 @@ def failure_time_s(model: Model, points: PathPoints, failure_li_volume_m2) -> Fa
     The same quadrature as the run's, increment by increment: at the run's own condition it gives the
     run's failure time.
     """
-    currents, converged = plating_currents(model, points)
-    rates = filling_rate_m2_per_s(model.config, currents, points.pressure_Pa)
-    volumes = points.li_volume_m2
-    increments = volumes[1:] - volumes[:-1]
-    fraction = (failure_li_volume_m2 - volumes[-2]) / increments[-1]
-    fractions = jnp.ones_like(increments).at[-1].set(fraction)
-    times = jax.vmap(filling_time_s)(increments, rates[:-1], rates[1:], fractions)
-    return FailureTime(jnp.sum(times), jnp.all(converged))
+    solves = plating_currents(model, points)
+    rates = filling_rate_m2_per_s(model.config, solves.current_A_per_m, points.pressure_Pa)
+    time_s = time_to_volume_s(points.li_volume_m2, rates, failure_li_volume_m2)
+    return FailureTime(time_s, jnp.all(solves.converged))
 
 
 def with_current_density(model: Model, density_A_per_m2) -> Model:
@@ -125,6 +157,49 @@ failure_time_at = eqx.filter_jit(
 )
 """:func:`failure_time_s` at the applied current density ``density_A_per_m2`` (an array: one compilation
 serves every value)."""
+
+
+class FiguresAt(eqx.Module):
+    """A run's figures at another current density, from its path (:func:`figures_at_current_density`)."""
+
+    figures: RunFigures
+    exact: Bool[Array, ""]
+    """Whether they are those of the full run at that current density: it shorts, on the same path."""
+
+
+@eqx.filter_jit
+def figures_at_current_density(model: Model, state: State, points: PathPoints, density_A_per_m2) -> FiguresAt:
+    """The figures a full run at ``density_A_per_m2`` records, from a run (``model``, its final ``state``,
+    its ``points``) that shorted: its times by quadrature, the rest that run's own.
+
+    They are exact (:attr:`FiguresAt.exact`; to the potential solver's tolerance, from another starting
+    guess: 1e-9 relative, measured) where the full run takes the same path, which is where it shorts within
+    ``time.t_end_s`` with plating reaching every point (no decision of the driver depends on the current
+    density but whether plating reaches the next point), and every potential solve converged. Elsewhere
+    (the cell survives, or plating stops at the Monroe-Newman cap first) the full run must be run.
+    """
+    at = with_current_density(model, density_A_per_m2)
+    solves = plating_currents(at, points)
+    rates = filling_rate_m2_per_s(at.config, solves.current_A_per_m, points.pressure_Pa)
+    volumes = points.li_volume_m2
+    time_to = lambda volume_m2: time_to_volume_s(volumes, rates, volume_m2)
+    initiated = ~jnp.isnan(state.initiation_li_volume_m2)
+    failure_s = time_to(state.failure_li_volume_m2)
+    initiation_s = jnp.where(
+        initiated, time_to(jnp.where(initiated, state.initiation_li_volume_m2, volumes[0])), jnp.nan
+    )
+    figures = eqx.tree_at(
+        lambda f: (f.failure_time_s, f.initiation_time_s, f.pressure_cap_Pa, f.final_time_s),
+        run_figures(model, state),
+        (failure_s, initiation_s, solves.pressure_cap_Pa[-1], time_to(volumes[-1])),
+    )
+    exact = (
+        (state.status == Status.FAILED)
+        & jnp.all(solves.converged)
+        & jnp.all(rates > 0)
+        & (failure_s < at.config.time.t_end_s)
+    )
+    return FiguresAt(figures, exact)
 
 
 def critical_current_density_A_per_m2(

@@ -148,6 +148,7 @@ class State(eqx.Module):
     failure_li_volume_m2: Float[Array, ""]
     initiation_time_s: Float[Array, ""]
     initiation_pressure_Pa: Float[Array, ""]
+    initiation_li_volume_m2: Float[Array, ""]
     continued_increments: Int[Array, ""]
     staggered_iterations: Int[Array, ""]
     status: Int[Array, ""]
@@ -420,6 +421,9 @@ def _advance_one(model: Model, state: State) -> State:
         ),
         initiation_time_s=jnp.where(initiates, time_at(initiation_fraction), state.initiation_time_s),
         initiation_pressure_Pa=jnp.where(initiates, initiation_pressure, state.initiation_pressure_Pa),
+        initiation_li_volume_m2=jnp.where(
+            initiates, _between(last.li_volume_m2, target, initiation_fraction), state.initiation_li_volume_m2
+        ),
         continued_increments=state.continued_increments + jnp.where(state.continuations > 0, 1, 0),
         staggered_iterations=state.staggered_iterations + trial.staggered_iterations,
         status=status,
@@ -556,6 +560,7 @@ def initial_state(model: Model) -> State:
         failure_li_volume_m2=nan,
         initiation_time_s=nan,
         initiation_pressure_Pa=nan,
+        initiation_li_volume_m2=nan,
         continued_increments=jnp.asarray(0),
         staggered_iterations=jnp.asarray(0),
         status=jnp.asarray(Status.RUNNING),
@@ -587,6 +592,7 @@ def run_figures(model: Model, state: State) -> RunFigures:
         failure_li_volume_m2=jnp.where(state.status == Status.FAILED, state.failure_li_volume_m2, jnp.nan),
         initiation_time_s=state.initiation_time_s,
         initiation_pressure_Pa=state.initiation_pressure_Pa,
+        initiation_li_volume_m2=state.initiation_li_volume_m2,
         max_pressure_Pa=state.max_pressure_Pa,
         pressure_cap_Pa=state.figures.pressure_cap_Pa,
         final_time_s=state.figures.time_s,

@@ -8,6 +8,14 @@ of its own cases with no communication, and stops when they are done. The mesh s
 every process under ``jax.distributed``: each process computes its devices' share of every batch, and
 the figures are gathered to all of them (:func:`ecmjax.solver.parallel.distributed.gather`).
 
+Configurations that differ only in the applied current density share one path (docs/model.md section 3a):
+the mechanics depend on the plated volume alone, so the case of the largest current density is run, its
+path recorded, and every other case's figures follow from potential solves and quadrature on that path
+(:func:`ecmjax.model.quadrature.figures_at_current_density`; to the potential solver's tolerance,
+1e-9 relative, of their own runs). A case the path cannot serve (it survives, or plating stops at the
+Monroe-Newman cap before the short circuit) is run in full, batched as below. ``float64`` only: in
+``float32`` the potential's re-solves stall above their tolerance at low current densities.
+
 Configurations that differ in anything else (grid size, defect shape, solver settings) form separate
 groups, each compiled once. Within a ``vmap``-ed loop every case runs its own steps: a case that has
 finished is held while the others go on, so each case's figures equal its one-at-a-time run's
@@ -29,7 +37,8 @@ from jaxtyping import Array, Bool, Float
 
 from ecmjax.config import DIFFERENTIABLE_KEYS, Config, key_values, parameter_values, with_parameters
 from ecmjax.model.figures import RunFigures, Status
-from ecmjax.model.simulation import Model, State, advance, model_and_state, run_figures
+from ecmjax.model.quadrature import CURRENT_DENSITY, figures_at_current_density, path_point, stacked
+from ecmjax.model.simulation import Model, State, advance, model_and_state, run, run_figures
 from ecmjax.solver import checkpoint
 from ecmjax.solver.parallel.distributed import gather
 
@@ -43,7 +52,9 @@ __all__ = [
     "groups",
     "row",
     "run_batch",
+    "run_shared_path",
     "run_sweep",
+    "shared_paths",
 ]
 
 CASES = "cases"
@@ -171,7 +182,8 @@ def batches(configs: Sequence[Config], batch_size: int | None, devices: int) -> 
         size = batch_size or len(members)
         for start in range(0, len(members), size):
             indices = members[start : start + size]
-            theta = np.asarray([parameter_values(configs[i], keys) for i in indices]).reshape(len(indices), len(keys))
+            values = [parameter_values(configs[i], keys) if keys else () for i in indices]  # no keys: one case
+            theta = np.asarray(values, float).reshape(len(indices), len(keys))
             padded = -(-len(indices) // devices) * devices
             theta = np.concatenate([theta, np.repeat(theta[-1:], padded - len(indices), axis=0)])
             out.append((indices, Batch(config=configs[indices[0]], keys=keys, theta=theta, cases=len(indices))))
@@ -205,6 +217,59 @@ def run_batch(
     return gather(_batch_figures(model, state, mesh))[: batch.cases]
 
 
+def shared_paths(configs: Sequence[Config]) -> list[list[int]]:
+    """Indices of the ``float64`` configurations that differ only in the applied current density, in groups
+    of two or more (in order of first appearance): one path serves each group."""
+    by_rest: dict[str, list[int]] = {}
+    for index, config in enumerate(configs):
+        if config.solver.dtype == "float64":
+            rest = with_parameters(config, (CURRENT_DENSITY,), [0.0]).to_toml()
+            by_rest.setdefault(rest, []).append(index)
+    return [members for members in by_rest.values() if len(members) > 1]
+
+
+def run_shared_path(
+    configs: Sequence[Config],
+    *,
+    on_chunk: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[dict[int, Float[np.ndarray, " columns"]], list[int]] | None:
+    """Run the case of ``configs`` (alike but for the current density) with the largest current density,
+    recording its path; the figures of every case the path serves, by index, and the indices of those it
+    does not (to be run in full). ``None`` if ``should_stop()`` turned true during the run.
+
+    The run is the one :func:`ecmjax.simulate` makes of its configuration (one point per chunk), so its row
+    is that run's, bit for bit.
+    """
+    densities = [float(config.operating.current_density_A_per_m2) for config in configs]
+    driver = int(np.argmax(densities))
+    points = []
+
+    def record(model: Model, state: State) -> None:
+        if int(state.step) > len(points):
+            points.append(path_point(model, state))
+        if on_chunk is not None:
+            on_chunk(1, int(state.step))
+
+    stop_when = None if should_stop is None else (lambda state: should_stop())
+    model, state = run(configs[driver], chunk_steps=1, on_chunk=record, stop_when=stop_when)
+    if int(state.status) == Status.RUNNING:
+        return None
+    dtype = state.figures.time_s.dtype
+    rows = {driver: np.asarray(_figures(model, state))}
+    unserved = []
+    path = stacked(points) if int(state.status) == Status.FAILED else None
+    for index, density in enumerate(densities):
+        if index == driver:
+            continue
+        served = None if path is None else figures_at_current_density(model, state, path, jnp.asarray(density, dtype))
+        if served is not None and bool(served.exact):
+            rows[index] = np.asarray(served.figures.row(dtype))
+        else:
+            unserved.append(index)
+    return rows, unserved
+
+
 class Progress(eqx.Module):
     """Figures of the cases done so far (a checkpoint): one row of :data:`COLUMNS` per case, NaN if not done."""
 
@@ -223,34 +288,60 @@ def run_sweep(
     on_batch: Callable[[int, int, list[int], Progress], None] | None = None,
     on_chunk: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    share_paths: bool = True,
 ) -> Progress:
     """Run every configuration, batch by batch; the figures of each (see :func:`row`).
 
     With ``checkpoint_dir``, the figures of the finished cases are saved after every batch (orbax,
     atomic, the last few kept); ``resume`` starts from the latest save and skips the batches it holds.
-    ``on_batch(number, count, indices, progress)`` follows each batch. If ``should_stop()`` turns true
+    ``on_batch(number, count, indices, progress)`` follows each entry of the plan (``count``: those so far
+    and those to come; ``indices``: the cases it did). If ``should_stop()`` turns true
     (e.g. on SIGTERM), the batch under way is abandoned and the progress so far returned (not all done).
+    Cases alike but for the current density share one path (:func:`shared_paths`, :func:`run_shared_path`;
+    one entry of the plan each) unless ``share_paths`` is false: then every case runs in full, batched.
     """
     mesh = case_mesh() if mesh is None else mesh
-    plan = batches(configs, batch_size, mesh.size)
+    shared = shared_paths(configs) if share_paths else []
+    alone = sorted(set(range(len(configs))) - {index for members in shared for index in members})
+    in_batches = lambda indices: [
+        ([indices[i] for i in members], batch)
+        for members, batch in batches([configs[i] for i in indices], batch_size, mesh.size)
+    ]
+    # A shared path is an entry of the plan (its batch None); the cases it does not serve join the plan
+    # after it, as batches. Its figures are saved together, so after a resume its members not done are those.
+    plan: list[tuple[list[int], Batch | None]] = [(members, None) for members in shared] + in_batches(alone)
     progress = Progress(figures=np.full((len(configs), len(COLUMNS)), np.nan), done=np.zeros(len(configs), bool))
     saved = False
     if resume and checkpoint_dir is not None and (latest := checkpoint.latest(checkpoint_dir, progress)):
         progress, saved = latest[1], True
-    for number, (indices, batch) in enumerate(plan, start=1):
+    number = 0
+    while plan:
+        indices, batch = plan.pop(0)
+        number += 1
         if progress.done[indices].all():
             continue
-        figures = run_batch(batch, mesh, chunk_steps=chunk_steps, on_chunk=on_chunk, should_stop=should_stop)
-        if figures is None:
+        if batch is None and progress.done[indices].any():
+            plan[:0] = in_batches([i for i in indices if not progress.done[i]])
+            continue
+        if batch is None:
+            shared_path = run_shared_path([configs[i] for i in indices], on_chunk=on_chunk, should_stop=should_stop)
+            done = None if shared_path is None else {indices[i]: figures for i, figures in shared_path[0].items()}
+            if shared_path is not None:
+                plan[:0] = in_batches([indices[i] for i in shared_path[1]])
+        else:
+            figures = run_batch(batch, mesh, chunk_steps=chunk_steps, on_chunk=on_chunk, should_stop=should_stop)
+            done = None if figures is None else dict(zip(indices, figures, strict=True))
+        if done is None:
             if checkpoint_dir is not None and not saved:  # so that --resume finds the sweep
                 checkpoint.save(checkpoint_dir, 0, progress)
             break
         progress = Progress(figures=progress.figures.copy(), done=progress.done.copy())
-        progress.figures[indices] = figures
-        progress.done[indices] = True
+        for index, figures in done.items():
+            progress.figures[index] = figures
+            progress.done[index] = True
         if checkpoint_dir is not None:
             checkpoint.save(checkpoint_dir, int(progress.done.sum()), progress)
             saved = True
         if on_batch is not None:
-            on_batch(number, len(plan), indices, progress)
+            on_batch(number, number + len(plan), list(done), progress)
     return progress

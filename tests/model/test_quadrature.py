@@ -11,7 +11,13 @@ import pytest
 
 from ecmjax.api import simulate
 from ecmjax.config import load_config, with_parameters
-from ecmjax.model.quadrature import CURRENT_DENSITY, failure_time_at, path_point, stacked
+from ecmjax.model.quadrature import (
+    CURRENT_DENSITY,
+    failure_time_at,
+    figures_at_current_density,
+    path_point,
+    stacked,
+)
 from ecmjax.model.simulation import run
 
 pytestmark = pytest.mark.slow
@@ -44,13 +50,24 @@ def test_the_quadrature_at_the_runs_own_current_density_is_its_failure_time(reco
 
 
 def test_the_quadrature_at_another_current_density_is_a_full_runs_failure_time(recorded):
-    model, _, points = recorded
+    model, state, points = recorded
     density = 0.5 * float(model.config.operating.current_density_A_per_m2)
     full = simulate(_at_current_density(density)).summary
     failure = failure_time_at(model, points, full["failure_li_volume_m2"], jnp.asarray(density))
     # The full run at half the current takes the same points of the path (no decision depends on the
     # current but the Monroe-Newman cap's, which this case does not reach), so only round-off differs.
     assert bool(failure.converged) and float(failure.time_s) == pytest.approx(full["failure_time_s"], rel=1e-9)
+    # Every figure of the full run, from the path (what a sweep over the current density reports): the
+    # times to 1e-9 as above, the pressure cap (the potential's maximum) to the potential solver's
+    # tolerance from another starting guess (measured 3e-9), the rest the path's own.
+    served = figures_at_current_density(model, state, points, jnp.asarray(density))
+    assert bool(served.exact)
+    for column, value in served.figures.as_json().items():
+        expected = full[column]
+        if isinstance(value, float):
+            assert value == pytest.approx(expected, rel=1e-8), column
+        else:
+            assert value == expected, column
 
 
 def test_the_critical_current_density_divides_shorting_from_surviving_full_runs():

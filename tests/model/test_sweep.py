@@ -10,6 +10,10 @@ moves its failure time by 8e-10 relative and its peak pressure by 3e-12 (measure
 35 A/m^2: 12.384098672849 s against 12.384098682695 s); batched runs of 5 and of 1 case fall within that
 spread (12.384098675105 s, 12.384098675568 s). For cracking cases 1e-8 is asserted, with identical
 statuses and step counts.
+
+Cases alike but for the current density share one path (the others' figures by quadrature on it): the
+layout tests run every case in full (``share_paths=False``); one test checks the shared path's figures
+against each case's own run.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from cases import CLEAN_LLZO
 
 from ecmjax.api import simulate
 from ecmjax.config import load_config
-from ecmjax.model.sweep import COLUMNS, batched_keys, case_mesh, groups, row, run_sweep
+from ecmjax.model.sweep import COLUMNS, batched_keys, case_mesh, groups, row, run_sweep, shared_paths
 from ecmjax.solver.checkpoint import save
 
 COARSE = (  # h = 0.1 um, 5 s of plating: the pressure rises towards its cap (about 45 steps)
@@ -77,6 +81,37 @@ def test_cases_group_by_what_cannot_be_batched():
     assert groups(configs, keys) == [[0, 1, 2], [3, 4, 5]]
 
 
+def test_cases_alike_but_for_the_current_density_share_a_path():
+    configs = [
+        load_config(None, (*COARSE, f"geometry.depth_m={depth}", f"operating.current_density_A_per_m2={j}"))
+        for depth in (0.8e-6, 1e-6)
+        for j in (5, 10)
+    ]
+    single = load_config(None, (*COARSE, "geometry.depth_m=1.2e-6"))
+    in_float32 = [
+        load_config(
+            None, (*COARSE, "solver.dtype=float32", "solver.rtol=1e-3", f"operating.current_density_A_per_m2={j}")
+        )
+        for j in (5, 10)
+    ]
+    assert shared_paths([*configs, single, *in_float32]) == [[0, 1], [2, 3]]
+
+
+@pytest.mark.slow  # about 3 minutes on 2 cores
+def test_a_shared_path_gives_each_cases_own_run():
+    # The thin cell shorts at 20 A/m^2 (23.5 s) and 10 A/m^2 (53.7 s) and survives 60 s at 5 A/m^2: the
+    # 20 A/m^2 run's path serves the 10 A/m^2 case (potential solves and quadrature), the 5 A/m^2 case is
+    # run in full. The served case's figures are its own run's to the potential solver's tolerance from
+    # another starting guess (measured 7e-10 on times, 3e-9 on the pressure cap): CRACK_RTOL.
+    values = [5, 10, 20]
+    configs = [load_config(None, (*THIN, "time.t_end_s=60", f"operating.current_density_A_per_m2={j}")) for j in values]
+    progress = run_sweep(configs, mesh=case_mesh())
+    rows = [row(figures) for figures in progress.figures]
+    assert [case["status"] for case in rows] == ["survived", "failed", "failed"]
+    for case, config in zip(rows, configs, strict=True):
+        assert_rows_equal(case, simulate(config).summary, CRACK_RTOL)
+
+
 def test_batched_sweep_equals_one_at_a_time_runs():
     configs = [
         load_config(None, (*COARSE, "operating.current_density_A_per_m2=5", "geometry.depth_m=0.8e-6")),
@@ -100,8 +135,9 @@ FAKE_DEVICES = textwrap.dedent(
 
     base, key, values = json.loads(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
     configs = [load_config(None, [*base, f"{key}={value}"]) for value in values]
-    many = run_sweep(configs, mesh=case_mesh())
-    one = run_sweep(configs, mesh=case_mesh(jax.devices()[:1]))
+    # Every case in full, batched (not one shared path): what is checked is how the cases are laid out.
+    many = run_sweep(configs, mesh=case_mesh(), share_paths=False)
+    one = run_sweep(configs, mesh=case_mesh(jax.devices()[:1]), share_paths=False)
     alone = simulate(configs[-1]).summary
     print(json.dumps({"many": [row(f) for f in many.figures], "one": [row(f) for f in one.figures], "alone": alone}))
     """
@@ -235,7 +271,9 @@ def test_sweep_stopped_and_resumed_gives_the_uninterrupted_result(tmp_path, cach
     resumed = ecmjax(*sweep_args(out), "--batch-size", "1", "--resume", cwd=tmp_path, env=cache)
     stdout, stderr = resumed.communicate(timeout=900)
     assert resumed.returncode == 0, stderr[-3000:]
-    assert "[1/3]" not in stdout, "the checkpointed first case was run again"
+    # The first entry of the plan is the shared path's run, the largest current density's (the third
+    # case): the others survive, so they follow as batches of one.
+    assert "[3/3]" not in stdout, "the checkpointed first case was run again"
     assert_csv_equal(read_rows(out), uninterrupted)
 
 
