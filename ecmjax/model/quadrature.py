@@ -173,7 +173,7 @@ def figures_at_current_density(model: Model, state: State, points: PathPoints, d
     its ``points``) that shorted: its times by quadrature, the rest that run's own.
 
     They are exact (:attr:`FiguresAt.exact`; to the potential solver's tolerance, from another starting
-    guess: 1e-9 relative, measured) where the full run takes the same path, which is where it shorts within
+    guess: measured 7e-10 to 7e-9 relative) where the full run takes the same path, which is where it shorts within
     ``time.t_end_s`` with plating reaching every point (no decision of the driver depends on the current
     density but whether plating reaches the next point), and every potential solve converged. Elsewhere
     (the cell survives, or plating stops at the Monroe-Newman cap first) the full run must be run.

@@ -12,8 +12,9 @@ Configurations that differ only in the applied current density share one path (d
 the mechanics depend on the plated volume alone, so the case of the largest current density is run, its
 path recorded, and every other case's figures follow from potential solves and quadrature on that path
 (:func:`ecmjax.model.quadrature.figures_at_current_density`; to the potential solver's tolerance,
-1e-9 relative, of their own runs). A case the path cannot serve (it survives, or plating stops at the
-Monroe-Newman cap before the short circuit) is run in full, batched as below. ``float64`` only: in
+measured: 4e-9 relative on the default case, of their own runs). A case the path cannot serve (it
+survives, or plating stops at the Monroe-Newman cap before the short circuit) is run in full, batched
+as below. ``float64`` only: in
 ``float32`` the potential's re-solves stall above their tolerance at low current densities.
 
 Configurations that differ in anything else (grid size, defect shape, solver settings) form separate
