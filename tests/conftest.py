@@ -5,12 +5,8 @@ import pytest
 from cases import CLEAN_LLZO
 
 from ecmjax.config import load_config
-from ecmjax.config.precision import enable_compilation_cache
 
 jax.config.update("jax_enable_x64", True)
-# The CLI's compilation cache (ECMJAX_CACHE_DIR, else ~/.cache/ecmjax/jax): a program that a later module,
-# the slow suite or the next session compiles again (the modules drop theirs, below) is read from disk.
-enable_compilation_cache()
 
 SMALL_CASE = (
     "domain.width_m=3.2e-6",

@@ -35,6 +35,7 @@ from ecmjax.model.simulation import (
 from ecmjax.physics.li_body import filling_time_s
 
 __all__ = [
+    "POTENTIAL_KEYS",
     "FailureTime",
     "FiguresAt",
     "PathPoints",
@@ -42,15 +43,26 @@ __all__ = [
     "critical_current_density_A_per_m2",
     "failure_time_at",
     "failure_time_s",
-    "figures_at_current_density",
+    "figures_at_condition",
     "path_point",
     "plating_currents",
     "stacked",
     "time_to_volume_s",
+    "with_condition",
     "with_current_density",
 ]
 
 CURRENT_DENSITY = "operating.current_density_A_per_m2"
+POTENTIAL_KEYS = (
+    CURRENT_DENSITY,
+    "operating.temperature_K",
+    "kinetics.exchange_current_A_per_m2",
+    "kinetics.alpha_a",
+    "kinetics.alpha_c",
+    "material.ionic_conductivity_S_per_m",
+)
+"""The operating condition: the keys that enter the potential (and through it the filling rate) but not
+the mechanics, so that one path serves every value of them."""
 
 
 class PathPoints(eqx.Module):
@@ -144,10 +156,15 @@ def failure_time_s(model: Model, points: PathPoints, failure_li_volume_m2) -> Fa
     return FailureTime(time_s, jnp.all(solves.converged))
 
 
+def with_condition(model: Model, keys: Sequence[str], values) -> Model:
+    """``model`` with the operating condition ``keys`` (of :data:`POTENTIAL_KEYS`) set to ``values``
+    (traceable): the same path serves it."""
+    return eqx.tree_at(lambda m: m.config, model, with_parameters(model.config, keys, values))
+
+
 def with_current_density(model: Model, density_A_per_m2) -> Model:
     """``model`` at another applied current density (traceable): the same path serves it."""
-    config = with_parameters(model.config, (CURRENT_DENSITY,), jnp.reshape(density_A_per_m2, (1,)))
-    return eqx.tree_at(lambda m: m.config, model, config)
+    return with_condition(model, (CURRENT_DENSITY,), jnp.reshape(density_A_per_m2, (1,)))
 
 
 failure_time_at = eqx.filter_jit(
@@ -160,7 +177,7 @@ serves every value)."""
 
 
 class FiguresAt(eqx.Module):
-    """A run's figures at another current density, from its path (:func:`figures_at_current_density`)."""
+    """A run's figures under another operating condition, from its path (:func:`figures_at_condition`)."""
 
     figures: RunFigures
     exact: Bool[Array, ""]
@@ -168,17 +185,17 @@ class FiguresAt(eqx.Module):
 
 
 @eqx.filter_jit
-def figures_at_current_density(model: Model, state: State, points: PathPoints, density_A_per_m2) -> FiguresAt:
-    """The figures a full run at ``density_A_per_m2`` records, from a run (``model``, its final ``state``,
-    its ``points``) that shorted: its times by quadrature, the rest that run's own.
+def figures_at_condition(model: Model, state: State, points: PathPoints, values: Float[Array, " keys"]) -> FiguresAt:
+    """The figures a full run with :data:`POTENTIAL_KEYS` at ``values`` records, from a run (``model``, its
+    final ``state``, its ``points``) that shorted: its times by quadrature, the rest that run's own.
 
     They are exact (:attr:`FiguresAt.exact`; to the potential solver's tolerance, from another starting
     guess: measured 7e-10 to 7e-9 relative) where the full run takes the same path, which is where it shorts within
-    ``time.t_end_s`` with plating reaching every point (no decision of the driver depends on the current
-    density but whether plating reaches the next point), and every potential solve converged. Elsewhere
+    ``time.t_end_s`` with plating reaching every point (no decision of the driver depends on the operating
+    condition but whether plating reaches the next point), and every potential solve converged. Elsewhere
     (the cell survives, or plating stops at the Monroe-Newman cap first) the full run must be run.
     """
-    at = with_current_density(model, density_A_per_m2)
+    at = with_condition(model, POTENTIAL_KEYS, values)
     solves = plating_currents(at, points)
     rates = filling_rate_m2_per_s(at.config, solves.current_A_per_m, points.pressure_Pa)
     volumes = points.li_volume_m2

@@ -8,14 +8,15 @@ of its own cases with no communication, and stops when they are done. The mesh s
 every process under ``jax.distributed``: each process computes its devices' share of every batch, and
 the figures are gathered to all of them (:func:`ecmjax.solver.parallel.distributed.gather`).
 
-Configurations that differ only in the applied current density share one path (docs/model.md section 3a):
-the mechanics depend on the plated volume alone, so the case of the largest current density is run, its
-path recorded, and every other case's figures follow from potential solves and quadrature on that path
-(:func:`ecmjax.model.quadrature.figures_at_current_density`; to the potential solver's tolerance,
-measured: 4e-9 relative on the default case, of their own runs). A case the path cannot serve (it
-survives, or plating stops at the Monroe-Newman cap before the short circuit) is run in full, batched
-as below. ``float64`` only: in
-``float32`` the potential's re-solves stall above their tolerance at low current densities.
+Configurations that differ only in their operating condition (the current density, the temperature, the
+kinetics, the ionic conductivity: :data:`~ecmjax.model.quadrature.POTENTIAL_KEYS`) share one path
+(docs/model.md section 3a): the mechanics depend on the plated volume alone, so the case of the largest
+current density is run, its path recorded, and every other case's figures follow from potential solves
+and quadrature on that path (:func:`ecmjax.model.quadrature.figures_at_condition`; to the potential
+solver's tolerance, measured: 4e-9 relative on the default case, of their own runs). A case the path
+cannot serve (it survives, or plating stops at the Monroe-Newman cap before the short circuit) is run in
+full, batched as below. ``float64`` only: in ``float32`` the potential's re-solves stall above their
+tolerance at low current densities.
 
 Configurations that differ in anything else (grid size, defect shape, solver settings) form separate
 groups, each compiled once. Within a ``vmap``-ed loop every case runs its own steps: a case that has
@@ -38,7 +39,7 @@ from jaxtyping import Array, Bool, Float
 
 from ecmjax.config import DIFFERENTIABLE_KEYS, Config, key_values, parameter_values, with_parameters
 from ecmjax.model.figures import RunFigures, Status
-from ecmjax.model.quadrature import CURRENT_DENSITY, figures_at_current_density, path_point, stacked
+from ecmjax.model.quadrature import POTENTIAL_KEYS, figures_at_condition, path_point, stacked
 from ecmjax.model.simulation import Model, State, advance, model_and_state, run, run_figures
 from ecmjax.solver import checkpoint
 from ecmjax.solver.parallel.distributed import gather
@@ -219,12 +220,12 @@ def run_batch(
 
 
 def shared_paths(configs: Sequence[Config]) -> list[list[int]]:
-    """Indices of the ``float64`` configurations that differ only in the applied current density, in groups
+    """Indices of the ``float64`` configurations that differ only in their operating condition, in groups
     of two or more (in order of first appearance): one path serves each group."""
     by_rest: dict[str, list[int]] = {}
     for index, config in enumerate(configs):
         if config.solver.dtype == "float64":
-            rest = with_parameters(config, (CURRENT_DENSITY,), [0.0]).to_toml()
+            rest = with_parameters(config, POTENTIAL_KEYS, [0.0] * len(POTENTIAL_KEYS)).to_toml()
             by_rest.setdefault(rest, []).append(index)
     return [members for members in by_rest.values() if len(members) > 1]
 
@@ -235,7 +236,7 @@ def run_shared_path(
     on_chunk: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> tuple[dict[int, Float[np.ndarray, " columns"]], list[int]] | None:
-    """Run the case of ``configs`` (alike but for the current density) with the largest current density,
+    """Run the case of ``configs`` (alike but for the operating condition) with the largest current density,
     recording its path; the figures of every case the path serves, by index, and the indices of those it
     does not (to be run in full). ``None`` if ``should_stop()`` turned true during the run.
 
@@ -260,10 +261,11 @@ def run_shared_path(
     rows = {driver: np.asarray(_figures(model, state))}
     unserved = []
     path = stacked(points) if int(state.status) == Status.FAILED else None
-    for index, density in enumerate(densities):
+    for index, config in enumerate(configs):
         if index == driver:
             continue
-        served = None if path is None else figures_at_current_density(model, state, path, jnp.asarray(density, dtype))
+        condition = jnp.asarray(parameter_values(config, POTENTIAL_KEYS), dtype)
+        served = None if path is None else figures_at_condition(model, state, path, condition)
         if served is not None and bool(served.exact):
             rows[index] = np.asarray(served.figures.row(dtype))
         else:
@@ -298,7 +300,7 @@ def run_sweep(
     ``on_batch(number, count, indices, progress)`` follows each entry of the plan (``count``: those so far
     and those to come; ``indices``: the cases it did). If ``should_stop()`` turns true
     (e.g. on SIGTERM), the batch under way is abandoned and the progress so far returned (not all done).
-    Cases alike but for the current density share one path (:func:`shared_paths`, :func:`run_shared_path`;
+    Cases alike but for the operating condition share one path (:func:`shared_paths`, :func:`run_shared_path`;
     one entry of the plan each) unless ``share_paths`` is false: then every case runs in full, batched.
     """
     mesh = case_mesh() if mesh is None else mesh

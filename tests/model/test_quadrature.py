@@ -10,11 +10,12 @@ import jax.numpy as jnp
 import pytest
 
 from ecmjax.api import simulate
-from ecmjax.config import load_config, with_parameters
+from ecmjax.config import load_config, parameter_values, with_parameters
 from ecmjax.model.quadrature import (
     CURRENT_DENSITY,
+    POTENTIAL_KEYS,
     failure_time_at,
-    figures_at_current_density,
+    figures_at_condition,
     path_point,
     stacked,
 )
@@ -60,7 +61,9 @@ def test_the_quadrature_at_another_current_density_is_a_full_runs_failure_time(r
     # Every figure of the full run, from the path (what a sweep over the current density reports): the
     # times to 1e-9 as above, the pressure cap (the potential's maximum) to the potential solver's
     # tolerance from another starting guess (measured 3e-9), the rest the path's own.
-    served = figures_at_current_density(model, state, points, jnp.asarray(density))
+    served = figures_at_condition(
+        model, state, points, jnp.asarray(parameter_values(_at_current_density(density), POTENTIAL_KEYS))
+    )
     assert bool(served.exact)
     for column, value in served.figures.as_json().items():
         expected = full[column]
