@@ -27,7 +27,7 @@ from jaxtyping import Array, Float, Int
 from ecmjax.config import Config, ConfigError, check_parameter_keys, key_values, load_config, with_parameters
 from ecmjax.model.figures import Quantity, Status, finite_or_none
 from ecmjax.model.problems import elasticity_problem, li_body, potential_problem
-from ecmjax.model.quadrature import PathPoints, critical_current_density_A_per_m2, path_point, stacked
+from ecmjax.model.quadrature import PathPoints, critical_current_density_A_per_m2, record_point, stacked
 from ecmjax.model.sensitivity import Sensitivity, carried, run_with_sensitivities, start_sensitivity
 from ecmjax.model.simulation import Model, State, run, run_figures, state_shape
 from ecmjax.solver import checkpoint
@@ -316,8 +316,7 @@ def simulate(
                 refresh=False,
             )
             bar.refresh()
-        if step > len(path) and int(state.status) != Status.SURVIVED:  # a survived end is no converged point
-            path.append(path_point(model, state, lambda leaf: np.asarray(gather(leaf))))
+        record_point(path, model, state, lambda leaf: np.asarray(gather(leaf)))
         last_snapshot = int(snapshots[-1]["step"]) if snapshots else 0
         if snapshot_every and step > last_snapshot and (step % snapshot_every == 0 or not running):
             snapshots.append(_snapshot(model, state))

@@ -46,6 +46,7 @@ __all__ = [
     "figures_at_condition",
     "path_point",
     "plating_currents",
+    "record_point",
     "stacked",
     "time_to_volume_s",
     "with_condition",
@@ -87,6 +88,14 @@ def path_point(model: Model, state: State, convert: Callable = np.asarray) -> Pa
     deviation = fields.potential_V - _flat_potential_jit(model)
     leaves = (figures.li_volume_m2, figures.pressure_Pa, deviation, fields.damage, fields.damage_floor)
     return PathPoints(*map(convert, leaves))
+
+
+def record_point(points: list[PathPoints], model: Model, state: State, convert: Callable = np.asarray) -> None:
+    """Append the point ``state`` is at to ``points`` (a run's :func:`path_point`, one per accepted step, the
+    first at step 1) if it is a new converged one: a run's chunk callback. A survived end, interpolated at
+    ``time.t_end_s``, is no converged point."""
+    if int(state.step) > len(points) and int(state.status) != Status.SURVIVED:
+        points.append(path_point(model, state, convert))
 
 
 def stacked(points: Sequence[PathPoints]) -> PathPoints:

@@ -39,7 +39,7 @@ from jaxtyping import Array, Bool, Float
 
 from ecmjax.config import DIFFERENTIABLE_KEYS, Config, key_values, parameter_values, with_parameters
 from ecmjax.model.figures import RunFigures, Status
-from ecmjax.model.quadrature import POTENTIAL_KEYS, figures_at_condition, path_point, stacked
+from ecmjax.model.quadrature import POTENTIAL_KEYS, figures_at_condition, record_point, stacked
 from ecmjax.model.simulation import Model, State, advance, model_and_state, run, run_figures
 from ecmjax.solver import checkpoint
 from ecmjax.solver.parallel.distributed import gather
@@ -222,12 +222,9 @@ def run_batch(
 def shared_paths(configs: Sequence[Config]) -> list[list[int]]:
     """Indices of the ``float64`` configurations that differ only in their operating condition, in groups
     of two or more (in order of first appearance): one path serves each group."""
-    by_rest: dict[str, list[int]] = {}
-    for index, config in enumerate(configs):
-        if config.solver.dtype == "float64":
-            rest = with_parameters(config, POTENTIAL_KEYS, [0.0] * len(POTENTIAL_KEYS)).to_toml()
-            by_rest.setdefault(rest, []).append(index)
-    return [members for members in by_rest.values() if len(members) > 1]
+    in_float64 = [index for index, config in enumerate(configs) if config.solver.dtype == "float64"]
+    alike = groups([configs[i] for i in in_float64], POTENTIAL_KEYS)
+    return [[in_float64[i] for i in members] for members in alike if len(members) > 1]
 
 
 def run_shared_path(
@@ -248,8 +245,7 @@ def run_shared_path(
     points = []
 
     def record(model: Model, state: State) -> None:
-        if int(state.step) > len(points):
-            points.append(path_point(model, state))
+        record_point(points, model, state)
         if on_chunk is not None:
             on_chunk(1, int(state.step))
 

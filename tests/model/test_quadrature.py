@@ -6,6 +6,8 @@ current density, and the critical current density must divide the full runs that
 ``time.t_end_s`` from those that do not. About 2 minutes on 2 cores: slow.
 """
 
+import functools
+
 import jax.numpy as jnp
 import pytest
 
@@ -16,7 +18,7 @@ from ecmjax.model.quadrature import (
     POTENTIAL_KEYS,
     failure_time_at,
     figures_at_condition,
-    path_point,
+    record_point,
     stacked,
 )
 from ecmjax.model.simulation import run
@@ -35,12 +37,7 @@ def _at_current_density(density: float):
 @pytest.fixture(scope="module")
 def recorded():
     points = []
-
-    def record(model, state):
-        if int(state.step) > len(points):
-            points.append(path_point(model, state))
-
-    model, state = run(_at_current_density(20.0), on_chunk=record, chunk_steps=1)
+    model, state = run(_at_current_density(20.0), on_chunk=functools.partial(record_point, points), chunk_steps=1)
     return model, state, stacked(points)
 
 
