@@ -47,17 +47,7 @@ from ecmjax.model.sensitivity import run_with_sensitivities
 from ecmjax.model.simulation import Model, State, crossing_fraction, run
 from ecmjax.physics.fracture import edge_crack_critical_pressure_Pa, plane_strain_modulus_Pa
 
-__all__ = ["FailureTime", "critical_pressure_Pa", "failure_time", "traced_floats"]
-
-TRACED_CONDITIONS = (
-    "operating.current_density_A_per_m2",
-    "operating.stack_pressure_Pa",
-    "operating.temperature_K",
-    "geometry.aspect_ratio",
-    "geometry.depth_m",
-    "material.youngs_modulus_Pa",
-)
-"""Keys held as arrays in every run of :func:`failure_time`: observation conditions and the usual fitted ones."""
+__all__ = ["FailureTime", "critical_pressure_Pa", "failure_time"]
 
 
 def critical_pressure_Pa(config: Config) -> Float[Array, ""]:
@@ -70,16 +60,6 @@ def critical_pressure_Pa(config: Config) -> Float[Array, ""]:
     modulus = plane_strain_modulus_Pa(material.youngs_modulus_Pa, material.poisson_ratio)
     toughness = jnp.sqrt(modulus * material.fracture_energy_J_per_m2)
     return edge_crack_critical_pressure_Pa(toughness, config.geometry.depth_m)
-
-
-def traced_floats(config: Config, keys: Sequence[str]) -> Config:
-    """``config`` with the floats of ``keys`` as 0-d arrays, so that jitted runs compile once for all their values.
-
-    (``eqx.filter_jit`` treats Python floats as static: each new current density or parameter value
-    would otherwise compile the whole time loop again. Only named keys: solver settings are checked in
-    Python when their modules are built.)
-    """
-    return with_parameters(config, keys, [jnp.asarray(v) for v in parameter_values(config, keys)])
 
 
 def _crossing_time_s(times_s, pressures_Pa, level_Pa, row: int):
@@ -116,7 +96,6 @@ def failure_time(
     crossing (with keys, at the crossing's point).
     """
     keys = check_parameter_keys(keys) if keys else ()
-    config = traced_floats(config, keys + tuple(k for k in TRACED_CONDITIONS if k not in keys))
     level = float(critical_pressure_Pa(config))
     passed = lambda state: float(state.max_pressure_Pa) >= level
     if keys:

@@ -1,20 +1,32 @@
 """Fit defect geometry and electrolyte properties to observed failure times (Levenberg-Marquardt, resumable).
 
 Each observation is a cell run at its own conditions (current density, stack pressure, temperature) on
-the base configuration; its predicted failure time is :func:`.failure_time.failure_time` ``t_c`` with
-its derivatives along the fitted keys (forward mode). The misfit is in log time (failure times span
-decades) with right-censored rows as survival terms (:mod:`.loss`); the parameters move in unconstrained
-coordinates that keep every point a valid configuration (:mod:`.parameters`).
+the base configuration. Its predicted failure time is, by ``target``:
+
+- ``"short-circuit"`` (the default): the run's own short circuit ``t_f``, what experiments measure
+  (:mod:`.short_circuit`: the rows at a point run as one sweep, a mechanical path per distinct stack
+  pressure; slopes by forward differences in the unconstrained coordinates);
+- ``"critical-pressure"``: ``t_c``, when the Li pressure reaches the flaw's LEFM critical pressure
+  (:func:`.failure_time.failure_time`, with forward-mode derivatives), an earlier proxy kept as an option.
+
+The misfit is in log time (failure times span decades) with right-censored rows as survival terms
+(:mod:`.loss`); the parameters move in unconstrained coordinates that keep every point a valid
+configuration (:mod:`.parameters`), and the intervals are taken there and mapped back, so they never
+cross a parameter's bounds.
 
 Why Levenberg-Marquardt rather than an optax first-order method: the misfit is a sum of squares of a
-handful of residuals in a handful of parameters, so Gauss-Newton steps from the exact Jacobian converge
-in a few iterations, and each iteration is a set of coupled runs (seconds to minutes). Measured on the
-noise-free twin of ``examples/truth.toml`` (depth and modulus, from 0.9 um and 30 GPa): LM reaches a
-loss of 2e-18 (relative errors 7e-10) with 6 Jacobians; ``optax.adam(0.1)`` in the same coordinates,
-after 10 gradients, oscillates along the narrow valley of the correlated pair (loss 0.1 to 4, errors of
-13% and 18%). The state between iterations is plain arrays (:class:`.levenberg_marquardt.LMState`), saved
-with orbax after every iteration (:mod:`ecmjax.solver.checkpoint`), so a killed fit resumes where it
-stopped and ends at the same answer.
+handful of residuals in a handful of parameters, so Gauss-Newton steps from the Jacobian converge in a
+few iterations, and each iteration is a set of coupled runs (seconds to minutes). Measured on the
+noise-free twin of ``examples/truth.toml`` for ``t_c`` (depth and modulus, from 0.9 um and 30 GPa): LM
+reaches a loss of 2e-18 (relative errors 7e-10) with 6 Jacobians; ``optax.adam(0.1)`` in the same
+coordinates, after 10 gradients, oscillates along the narrow valley of the correlated pair (loss 0.1 to
+4, errors of 13% and 18%). The state between iterations is plain arrays
+(:class:`.levenberg_marquardt.LMState`), saved with orbax after every iteration
+(:mod:`ecmjax.solver.checkpoint`), so a killed fit resumes where it stopped and ends at the same answer.
+
+A fit always ends with a result: where the model cannot evaluate a row at the starting point, or the
+iterations run out, :attr:`FitResult.stop_reason` says so and :attr:`FitResult.unevaluated_rows` names
+the rows.
 
 When ``sigma_log`` is not given the rows are weighted equally and the scatter is estimated from the
 residuals at the optimum, ``s^2 = sum r^2 / (n - k)`` (Bates & Watts, *Nonlinear Regression Analysis*,
@@ -38,10 +50,14 @@ from ecmjax.inverse.levenberg_marquardt import LMState, lm_start, lm_trial_point
 from ecmjax.inverse.loss import residuals as misfit_residuals
 from ecmjax.inverse.observations import CONDITIONS, Observations
 from ecmjax.inverse.parameters import ParameterSpace, parameter_space
+from ecmjax.inverse.short_circuit import short_circuit_times, times_and_slopes
 from ecmjax.inverse.uncertainty import Uncertainty, laplace_uncertainty
 from ecmjax.solver import checkpoint
 
-__all__ = ["FitResult", "fit", "predict"]
+__all__ = ["TARGETS", "FitResult", "fit", "predict"]
+
+TARGETS = ("short-circuit", "critical-pressure")
+"""What a fit's predicted failure time is (module docstring)."""
 
 
 class FitProgress(eqx.Module):
@@ -66,11 +82,17 @@ class FitResult(eqx.Module):
     forward_runs: int
     """Runs without tangents (the predictions at the estimates), one per observation."""
     gradient_runs: int
-    """Runs carrying the tangents of every key (each costs about ``k`` forward runs), over all iterations."""
+    """Row evaluations for Jacobians over all iterations: runs carrying the tangents of every key (each
+    about ``k`` forward runs) for ``t_c``; ``k + 1`` points' rows each (their paths shared) for ``t_f``."""
     loss_history: Float[np.ndarray, " iterations"]
     predicted_failure_time_s: Float[np.ndarray, " n"]
     sigma_log: Float[np.ndarray, " n"]
     sigma_log_estimated: bool
+    target: str
+    stop_reason: str
+    """Why the fit stopped: converged, out of iterations, or which rows the model could not evaluate."""
+    unevaluated_rows: tuple[int, ...]
+    """Rows (from 1) whose failure time the model could not give at the estimates where they failed."""
 
 
 def _row_configs(config: Config, observations: Observations) -> list[Config]:
@@ -127,6 +149,7 @@ def fit(
     config: Config,
     keys: Sequence[str],
     *,
+    target: str = "short-circuit",
     max_iter: int = 20,
     rtol: float = 1e-6,
     loss_atol: float = 1e-3,
@@ -138,21 +161,23 @@ def fit(
 ) -> FitResult:
     """Fit ``keys`` (starting at their values in ``config``) to ``observations``.
 
-    Stops when an accepted step lowers the loss (a negative log-likelihood) by less than ``loss_atol``
-    plus ``rtol`` of it, or a step moves no coordinate by more than ``rtol``, or after ``max_iter``
-    iterations. The default ``loss_atol`` of 1e-3 is statistically nothing (a change of 0.5 moves an
-    estimate by about one standard error), and it saves the many small steps that Levenberg-Marquardt
-    takes along the narrow valley of correlated parameters. ``checkpoint_dir``: saves after every
-    iteration; with ``resume``, continues from its latest checkpoint (which must be of the same fit).
-    ``on_iteration(iteration, loss, theta)`` reports progress.
+    ``target``: the predicted failure time, one of :data:`TARGETS` (module docstring). Stops when an
+    accepted step lowers the loss (a negative log-likelihood) by less than ``loss_atol`` plus ``rtol`` of
+    it, or a step moves no coordinate by more than ``rtol``, or after ``max_iter`` iterations. The default
+    ``loss_atol`` of 1e-3 is statistically nothing (a change of 0.5 moves an estimate by about one
+    standard error), and it saves the many small steps that Levenberg-Marquardt takes along the narrow
+    valley of correlated parameters. ``checkpoint_dir``: saves after every iteration; with ``resume``,
+    continues from its latest checkpoint (which must be of the same fit). ``on_iteration(iteration,
+    loss, theta)`` reports progress.
 
-    ``starts > 1``: before the first iteration, the loss (forward runs only, no derivatives) is screened
-    at ``config``'s point and ``starts - 1`` others spread around it (:func:`_starting_points`), and the
-    fit starts from the lowest; ``on_start(points, losses)`` receives them (``inf``: a failed
-    observation that the point does not fail). A guard against a local minimum or a start from which
-    the flaw never fails, at ``starts * n`` forward runs.
+    ``starts > 1``: before the first iteration, the loss is screened at ``config``'s point and ``starts -
+    1`` others spread around it (:func:`_starting_points`; for ``t_f`` all in one sweep), and the fit
+    starts from the lowest; ``on_start(points, losses)`` receives them (``inf``: a failed observation that
+    the point does not fail). A guard against a local minimum or a start from which the flaw never fails.
     """
     keys = check_parameter_keys(keys)
+    if target not in TARGETS:
+        raise ConfigError(f"target = {target!r} is not one of {', '.join(TARGETS)}")
     if max_iter < 0:
         raise ConfigError(f"max_iter = {max_iter} must be >= 0")
     if starts < 1:
@@ -163,19 +188,35 @@ def fit(
         raise ConfigError("observations: column 'sigma_log' is given on some rows only; give it on every row")
     sigma = np.ones(len(observations)) if estimated else np.asarray(observations.sigma_log, float)
     space = parameter_space(config, keys)
+    n, k = len(observations), len(keys)
+    seen: dict[bytes, np.ndarray] = {}  # t_f at the points evaluated, by z (the estimates' are reused)
+
+    def times_at(zs) -> np.ndarray:
+        """Failure times of every row at each point ``zs`` (no derivatives)."""
+        if target == "critical-pressure":
+            return np.asarray([predict(configs, keys, space.to_physical(z), gradient=False)[0] for z in zs])
+        times = short_circuit_times(configs, keys, [space.to_physical(z) for z in zs])
+        seen.update({np.asarray(z, float).tobytes(): t for z, t in zip(zs, times, strict=True)})
+        return times
 
     def evaluate(z):
-        times, gradients = predict(configs, keys, space.to_physical(z))
+        """Times, residuals and their Jacobian in ``z`` (for ``t_f``, the times at ``z`` reused if known)."""
+        if target == "critical-pressure":
+            times, gradients = predict(configs, keys, space.to_physical(z))
+        else:
+            known = seen.get(np.asarray(z, float).tobytes())
+            times, gradients = times_and_slopes(configs, keys, space, z, known)
+            seen[np.asarray(z, float).tobytes()] = times
         return times, *_residuals_and_jacobian(times, gradients, observations, sigma, space, z)
 
-    def loss_at(z) -> float:
-        times, _ = predict(configs, keys, space.to_physical(z), gradient=False)
-        r, _ = _residuals_and_jacobian(times, np.zeros((len(times), len(keys))), observations, sigma, space, z)
+    def residuals_at(times, z) -> np.ndarray:
+        return _residuals_and_jacobian(times, np.zeros((n, k)), observations, sigma, space, z)[0]
+
+    def loss_of(r) -> float:
         return 0.5 * float(np.sum(r**2)) if np.all(np.isfinite(r)) else np.inf
 
     restored = None
     if resume and checkpoint_dir is not None:
-        n, k = len(observations), len(keys)
         start = lm_start(np.zeros(k), np.zeros(n), np.zeros((n, k)))
         like = FitProgress(start, np.zeros(max_iter + 1), np.zeros((), int))
         restored = checkpoint.latest(checkpoint_dir, like)
@@ -186,7 +227,8 @@ def fit(
         z0 = z_base
         if starts > 1:
             candidates = _starting_points(z_base, starts)
-            screened = np.asarray([loss_at(z) for z in candidates])
+            times = times_at(candidates)
+            screened = np.asarray([loss_of(residuals_at(t, z)) for t, z in zip(times, candidates, strict=True)])
             z0 = candidates[int(np.argmin(screened))]  # the base point when every loss is infinite
             if on_start is not None:
                 on_start(np.asarray([space.to_physical(z) for z in candidates]), screened)
@@ -194,56 +236,74 @@ def fit(
         unfailed = ~np.isfinite(times) & ~observations.survived
         if np.any(unfailed):
             tried = f" (the best of {starts} starting points)" if starts > 1 else ""
-            raise ConfigError(
-                f"at the starting point {dict(zip(keys, space.to_physical(z0), strict=True))}{tried} the flaw"
-                f" does not reach its critical pressure by time.t_end_s for observation row(s)"
-                f" {list(np.flatnonzero(unfailed) + 1)}, which failed: start from a deeper or sharper defect, or"
-                " a lower modulus"
+            event = "short" if target == "short-circuit" else "reach its critical pressure"
+            point = ", ".join(f"{key} = {value:.6g}" for key, value in zip(keys, space.to_physical(z0), strict=True))
+            rows = [int(i) + 1 for i in np.flatnonzero(unfailed)]
+            reason = (
+                f"at the starting point ({point}){tried} the cell does not {event} by time.t_end_s (or its run"
+                f" diverged) for observation row(s) {rows}, which failed: start from a deeper or sharper defect,"
+                " or a lower modulus"
             )
+            lm = lm_start(z0, r, jacobian)
+            progress = FitProgress(lm, np.asarray([np.inf]), np.asarray(n))
+            return _result(progress, keys, space, observations, sigma, estimated, times, target, reason)
         lm = lm_start(z0, r, jacobian)
         history = np.full(max_iter + 1, np.nan)
         history[0] = lm.loss
-        progress = FitProgress(lm, history, np.asarray(len(configs)))
+        progress = FitProgress(lm, history, np.asarray(n))
         if checkpoint_dir is not None:
             checkpoint.save(checkpoint_dir, 0, progress)
     if on_iteration is not None:
         on_iteration(int(progress.lm.iteration), progress.lm.loss, space.to_physical(progress.lm.z))
     while not bool(progress.lm.converged) and int(progress.lm.iteration) < max_iter:
         z_trial = lm_trial_point(progress.lm)
-        _, r, jacobian = evaluate(z_trial)
+        # The Jacobian only where the trial point is accepted (a lower loss): a rejected step costs no slopes.
+        r = residuals_at(times_at([z_trial])[0], z_trial)
+        jacobian, runs = progress.lm.jacobian, progress.runs
+        if loss_of(r) < progress.lm.loss:
+            _, r, jacobian = evaluate(z_trial)
+            runs = runs + n
         lm = lm_update(progress.lm, z_trial, r, jacobian, rtol, loss_atol)
         history = progress.loss_history.copy()
         history[int(lm.iteration)] = lm.loss
-        progress = FitProgress(lm, history, progress.runs + len(configs))
+        progress = FitProgress(lm, history, np.asarray(runs))
         if checkpoint_dir is not None:
             checkpoint.save(checkpoint_dir, int(lm.iteration), progress)
         if on_iteration is not None:
             on_iteration(int(lm.iteration), lm.loss, space.to_physical(lm.z))
-    return _result(progress, keys, space, configs, observations, sigma, estimated)
-
-
-def _result(progress: FitProgress, keys, space, configs, observations, sigma, estimated) -> FitResult:
     lm = progress.lm
-    theta = space.to_physical(lm.z)
-    times, _ = predict(configs, keys, theta, gradient=False)
+    times = seen.get(lm.z.tobytes())
+    if times is None:
+        times = times_at([lm.z])[0]
+    reason = "converged" if bool(lm.converged) else f"max_iter = {max_iter} iterations reached before convergence"
+    return _result(progress, keys, space, observations, sigma, estimated, times, target, reason)
+
+
+def _result(progress: FitProgress, keys, space, observations, sigma, estimated, times, target, reason) -> FitResult:
+    lm = progress.lm
     n, k = len(lm.residuals), len(keys)
-    # The Jacobian in theta: J_z / (d theta / d z), column by column.
-    jacobian = lm.jacobian / space.derivative(lm.z)[None, :]
+    jacobian = np.where(np.isfinite(lm.jacobian), lm.jacobian, 0.0)
+    residuals = np.where(np.isfinite(lm.residuals), lm.residuals, 0.0)
     if estimated:
-        scale = np.sqrt(np.sum(lm.residuals**2) / (n - k)) if n > k else np.inf
+        scale = np.sqrt(np.sum(residuals**2) / (n - k)) if n > k else np.inf
         sigma = np.full(n, scale)
         jacobian = jacobian / scale
+    failed = ~observations.survived
+    unevaluated = tuple(int(i) + 1 for i in np.flatnonzero(failed & ~np.isfinite(times)))
     return FitResult(
         keys=keys,
-        estimates=theta,
-        uncertainty=laplace_uncertainty(keys, theta, jacobian),
+        estimates=space.to_physical(lm.z),
+        uncertainty=space.map_uncertainty(laplace_uncertainty(keys, lm.z, jacobian), lm.z),
         loss=lm.loss,
         iterations=int(lm.iteration),
         converged=bool(lm.converged),
         forward_runs=n,
         gradient_runs=int(progress.runs),
         loss_history=progress.loss_history[: int(lm.iteration) + 1],
-        predicted_failure_time_s=times,
+        predicted_failure_time_s=np.asarray(times, float),
         sigma_log=sigma,
         sigma_log_estimated=estimated,
+        target=target,
+        stop_reason=reason,
+        unevaluated_rows=unevaluated,
     )

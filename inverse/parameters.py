@@ -17,6 +17,7 @@ import numpy as np
 from jaxtyping import Float
 
 from ecmjax.config import MIN_CELLS_PER_DEPTH, SPECS, Config
+from ecmjax.inverse.uncertainty import Z_95, Uncertainty
 
 __all__ = ["ParameterSpace", "parameter_space"]
 
@@ -34,8 +35,9 @@ class ParameterSpace(eqx.Module):
     def to_physical(self, z: Float[np.ndarray, " k"]) -> Float[np.ndarray, " k"]:
         """Parameter values (SI units) at unconstrained coordinates ``z``."""
         z = np.asarray(z, float)
-        logistic = self.lower + (self.upper - self.lower) / (1.0 + np.exp(-z))
-        shifted = self.lower + np.exp(z)
+        with np.errstate(over="ignore", invalid="ignore"):  # each branch is evaluated where it is not used too
+            logistic = self.lower + (self.upper - self.lower) / (1.0 + np.exp(-z))
+            shifted = self.lower + np.exp(z)
         return np.where(np.isfinite(self.upper), logistic, np.where(np.isfinite(self.lower), shifted, z))
 
     def to_unconstrained(self, theta: Float[np.ndarray, " k"]) -> Float[np.ndarray, " k"]:
@@ -60,6 +62,24 @@ class ParameterSpace(eqx.Module):
         with np.errstate(invalid="ignore"):
             logistic = (theta - self.lower) * (self.upper - theta) / span
         return np.where(np.isfinite(self.upper), logistic, np.where(np.isfinite(self.lower), theta - self.lower, 1.0))
+
+    def map_uncertainty(self, u: Uncertainty, z: Float[np.ndarray, " k"]) -> Uncertainty:
+        """``u``, taken in the unconstrained coordinates at ``z``, in the parameters' units: each 95%
+        interval mapped end to end (so it never crosses a bound, and keeps its coverage: the map is
+        increasing), the standard errors and the covariance by the map's slope at ``z`` (delta method)."""
+        slope = self.derivative(z)
+        errors = u.standard_errors
+        return eqx.tree_at(
+            lambda v: (v.estimates, v.standard_errors, v.lower_95, v.upper_95, v.covariance),
+            u,
+            (
+                self.to_physical(z),
+                errors * slope,
+                self.to_physical(z - Z_95 * errors),
+                self.to_physical(z + Z_95 * errors),
+                u.covariance * np.outer(slope, slope),
+            ),
+        )
 
 
 def parameter_space(config: Config, keys: Sequence[str]) -> ParameterSpace:

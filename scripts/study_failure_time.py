@@ -18,7 +18,7 @@ Two studies of the volume-driven path (docs/model.md section 3a), each merged in
   solves only), checked by full runs 1% above it (must short within ``time.t_end_s``) and 1% below (must
   not).
 
-Each run is about 40 s on 2 CPU cores once compiled (the varied keys are traced, so one compilation
+Each run is about 40 s on 2 CPU cores once compiled (a run holds the physical keys as arrays, so one compilation
 serves a study).
 
     python scripts/study_failure_time.py convergence
@@ -55,15 +55,12 @@ DERIVATIVE_STEPS = (0.05, 0.1)
 """Relative steps of the central differences."""
 
 
-def _run(overrides: dict[str, float], traced: dict[str, float]) -> dict:
-    """The default case with ``overrides`` set (static) and ``traced`` set as arrays (no recompilation)."""
-    import jax.numpy as jnp
-
-    from ecmjax.config import load_config, with_parameters
+def _run(overrides: dict[str, float]) -> dict:
+    """The default case with ``overrides`` set (a run holds the physical keys as arrays: one compilation)."""
+    from ecmjax.config import load_config
     from ecmjax.model.simulation import run, run_figures
 
     config = load_config(None, [f"{key}={value!r}" for key, value in overrides.items()])
-    config = with_parameters(config, tuple(traced), [jnp.asarray(v) for v in traced.values()])
     start = time.perf_counter()
     model, state = run(config)
     figures = run_figures(model, state).as_json()
@@ -78,7 +75,7 @@ def convergence() -> dict:
     cases["settings"] = {key: DEFAULTS[key.split(".")[0]][key.split(".")[1]] for key in keys}
     for name, scaled in CONVERGENCE.items():
         overrides = {key: DEFAULTS[key.split(".")[0]][key.split(".")[1]] * factor for key, factor in scaled.items()}
-        cases[name] = {"overrides": overrides, **_run(overrides, {})}
+        cases[name] = {"overrides": overrides, **_run(overrides)}
         print(f"{name}: t_f = {cases[name]['failure_time_s']} s", flush=True)
     return cases
 
@@ -90,19 +87,18 @@ def scan(key: str) -> dict:
     values = [float(default * r) for r in SCAN_POINTS] + [float(default * (1 + 1e-12))]
     runs = []
     for value in values:
-        runs.append({"value": value, **_run({}, {key: value})})
+        runs.append({"value": value, **_run({key: value})})
         print(f"{key} = {value!r}: t_f = {runs[-1]['failure_time_s']} s", flush=True)
     return {"key": key, "default": default, "runs": runs}
 
 
 def derivatives() -> dict:
     from ecmjax.config import DEFAULTS, load_config
-    from ecmjax.inverse.failure_time import traced_floats
     from ecmjax.model.figures import finite_or_none
     from ecmjax.model.sensitivity import run_with_sensitivities
 
     start = time.perf_counter()
-    sensitivity = run_with_sensitivities(traced_floats(load_config(), DERIVATIVE_KEYS), DERIVATIVE_KEYS)
+    sensitivity = run_with_sensitivities(load_config(), DERIVATIVE_KEYS)
     wall = time.perf_counter() - start
     print(f"t_f = {sensitivity.failure_time_s} s, forward mode in {wall:.0f} s", flush=True)
     keys = {}
@@ -111,7 +107,7 @@ def derivatives() -> dict:
         default = DEFAULTS[key.split(".")[0]][key.split(".")[1]]
         differences = []
         for step in DERIVATIVE_STEPS:
-            up, down = (_run({}, {key: default * (1 + sign * step)})["failure_time_s"] for sign in (1, -1))
+            up, down = (_run({key: default * (1 + sign * step)})["failure_time_s"] for sign in (1, -1))
             central = (up - down) / (2 * step * default)
             differences.append({"relative_step": step, "t_f_up_s": up, "t_f_down_s": down, "central": central})
             print(f"{key}: forward {gradient:.6g} (held {jump:.6g}), central ({step}) {central:.6g}", flush=True)

@@ -24,6 +24,11 @@ from ecmjax.cli.common import (
 
 __all__ = ["add_parser", "command"]
 
+CRITERIA = {
+    "short-circuit": "the Li-filled crack reaches the counter electrode (the run's short circuit, t_f)",
+    "critical-pressure": "Li pressure reaches the flaw's critical pressure K_IC / (1.1215 sqrt(pi depth))",
+}
+
 
 def add_parser(commands: Any) -> None:
     """Add ``fit`` to the subcommands ``commands``."""
@@ -32,11 +37,13 @@ def add_parser(commands: Any) -> None:
         help="fit defect geometry and electrolyte properties to observed failure times, with uncertainty",
         description="Levenberg-Marquardt fit of the --params to the failure times in OBS.csv (columns"
         " current_density_A_per_m2, failure_time_s; optional stack_pressure_Pa, temperature_K, sigma_log,"
-        " survived). The predicted failure time is when the Li pressure in the defect reaches the flaw's"
-        " critical pressure (see ecmjax.inverse.failure_time), with exact forward-mode derivatives. Starts"
+        " survived). The predicted failure time is the run's short circuit (--target short-circuit: one"
+        " mechanical path per stack pressure, slopes by differences) or, as an earlier proxy, when the Li"
+        " pressure in the defect reaches the flaw's critical pressure (--target critical-pressure). Starts"
         " from the parameters' values in the configuration. Writes DIR/fit.json (estimates, standard errors,"
-        " 95% intervals, correlation, loss, counts), DIR/config.toml (the fitted configuration) and PNGs;"
-        " checkpoints every iteration in DIR/checkpoints (--resume continues from there).",
+        " 95% intervals, correlation, loss, counts, why it stopped) however the fit ends, DIR/config.toml"
+        " (the fitted configuration) and PNGs; checkpoints every iteration in DIR/checkpoints (--resume"
+        " continues from there).",
     )
     add_config_arguments(fit, "override one key of the configuration, e.g. the starting point (repeatable)")
     fit.add_argument("--observations", required=True, type=Path, metavar="OBS.csv", help="observed failure times (CSV)")
@@ -45,6 +52,12 @@ def add_parser(commands: Any) -> None:
         default="geometry.aspect_ratio,geometry.depth_m,material.youngs_modulus_Pa",
         metavar="KEY,KEY,...",
         help="configuration keys to fit (default: %(default)s)",
+    )
+    fit.add_argument(
+        "--target",
+        choices=("short-circuit", "critical-pressure"),
+        default="short-circuit",
+        help="the predicted failure time: the run's short circuit (default) or the critical-pressure proxy",
     )
     add_out_argument(fit)
     fit.add_argument("--max-iter", type=int, default=20, metavar="N", help="iterations at most (default: 20)")
@@ -125,6 +138,7 @@ def command(args: argparse.Namespace) -> int:
             observations,
             config,
             keys,
+            target=args.target,
             max_iter=args.max_iter,
             rtol=args.rtol,
             loss_atol=args.loss_atol,
@@ -146,18 +160,21 @@ def command(args: argparse.Namespace) -> int:
             args.out / "fit.json",
             {
                 **result.uncertainty.as_dict(),
-                "final_loss": result.loss,
+                "final_loss": finite_or_none(result.loss),
                 "iterations": result.iterations,
                 "converged": result.converged,
                 "forward_runs": result.forward_runs,
                 "gradient_runs": result.gradient_runs,
-                "loss_history": result.loss_history,
+                "target": result.target,
+                "stop_reason": result.stop_reason,
+                "unevaluated_rows": list(result.unevaluated_rows),
+                "loss_history": finite_or_none(result.loss_history),
                 "predicted_failure_time_s": finite_or_none(result.predicted_failure_time_s),
                 "observed_failure_time_s": observations.failure_time_s,
                 "sigma_log": result.sigma_log,
                 "sigma_log_estimated": result.sigma_log_estimated,
                 "screened_starts": screened or None,
-                "failure_criterion": "Li pressure reaches the flaw's critical pressure K_IC / (1.1215 sqrt(pi depth))",
+                "failure_criterion": CRITERIA[result.target],
                 "base_config": config.to_dict(),
                 "versions": versions(),
                 "outputs": outputs,
@@ -171,5 +188,7 @@ def command(args: argparse.Namespace) -> int:
             print(f"{key:40s} {value:.6g}  (95%: {low:.6g} .. {high:.6g})")
         for warning in u.warnings:
             print(f"warning: {warning}")
+        if not result.converged:
+            print(f"stopped: {result.stop_reason}")
         print(f"outputs: {args.out}/ ({', '.join(outputs)})")
     return EXIT_OK if result.converged else EXIT_SOLVE

@@ -1,4 +1,4 @@
-"""``ecmjax sweep``: the Cartesian product of values of some keys, run in vmap-ed batches over the devices."""
+"""``ecmjax sweep``: the Cartesian product of values of some keys, a case per device at a time."""
 
 from __future__ import annotations
 
@@ -35,14 +35,15 @@ def add_parser(commands: Any) -> None:
     """Add ``sweep`` to the subcommands ``commands``."""
     sweep = commands.add_parser(
         "sweep",
-        help="run the Cartesian product of values of some keys in batches; failure time against the first key",
+        help="run the Cartesian product of values of some keys; failure time against the first key",
         description="Run every combination of the --vary values and write DIR/sweep.csv, DIR/sweep.json and"
         " DIR/sweep.png (failure time against the first varied key; survived cases are marked at the top,"
-        " not plotted as numbers). Cases that differ only in floats the model traces (geometry, material,"
-        " operating conditions) run together as one vmap-ed batch, split across all devices; others (grid"
-        " size, defect shape, solver settings) form groups compiled apart. The figures of finished batches"
-        " are checkpointed in DIR/checkpoints (--resume continues); SIGTERM stops after the current chunk"
-        " of steps.",
+        " not plotted as numbers). Cases alike but for the operating condition (current density,"
+        " temperature, kinetics, ionic conductivity) share one mechanical path. The others run a case per"
+        " device at a time: on one device each is its own `ecmjax run`, bit for bit; over several devices,"
+        " cases that differ only in floats the model traces run side by side, one compiled program. The"
+        " figures of finished batches are checkpointed in DIR/checkpoints (--resume continues); SIGTERM"
+        " stops after the current chunk of steps.",
     )
     add_config_arguments(sweep)
     sweep.add_argument(
@@ -58,7 +59,8 @@ def add_parser(commands: Any) -> None:
         type=int,
         default=0,
         metavar="B",
-        help="cases per batch (rounded up to a multiple of the device count; default 0: each group at once)",
+        help="cases per batch, rounded up to a multiple of the device count (default 0: one per device);"
+        " several on a device run under vmap, each as long as its slowest neighbour (for GPUs)",
     )
     sweep.add_argument("--resume", action="store_true", help="skip the batches checkpointed in DIR/checkpoints")
     add_distributed_arguments(sweep)
@@ -75,7 +77,7 @@ def command(args: argparse.Namespace) -> int:
         error(varied)
         return EXIT_USAGE
     if args.batch_size < 0:
-        error(f"--batch-size = {args.batch_size} is out of range: must be >= 1 (0: each group at once)")
+        error(f"--batch-size = {args.batch_size} is out of range: must be >= 1 (0: one case per device)")
         return EXIT_USAGE
     if not join(args):
         return EXIT_USAGE

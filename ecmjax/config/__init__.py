@@ -6,9 +6,11 @@ precision (float64 or float32) and the compilation cache are set up in :mod:`ecm
 
 from ecmjax.config.keys import (
     DIFFERENTIABLE_KEYS,
+    RUN_KEYS,
     check_parameter_keys,
     key_values,
     parameter_values,
+    traced_floats,
     with_parameters,
 )
 from ecmjax.config.loading import check_devices, load_config
@@ -38,6 +40,7 @@ __all__ = [
     "DEFAULTS",
     "DIFFERENTIABLE_KEYS",
     "FRACTURE_KEYS",
+    "RUN_KEYS",
     "MIN_CELLS_PER_DEPTH",
     "SECTIONS",
     "SPECS",
@@ -60,5 +63,6 @@ __all__ = [
     "key_values",
     "load_config",
     "parameter_values",
+    "traced_floats",
     "with_parameters",
 ]

@@ -5,16 +5,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import equinox as eqx
+import jax.numpy as jnp
 import numpy as np
 
+from ecmjax.config.precision import resolve_dtype
 from ecmjax.config.schema import SPECS, VALID_KEYS, Config, ConfigError
 
-__all__ = ["DIFFERENTIABLE_KEYS", "check_parameter_keys", "key_values", "parameter_values", "with_parameters"]
+__all__ = [
+    "DIFFERENTIABLE_KEYS",
+    "RUN_KEYS",
+    "check_parameter_keys",
+    "key_values",
+    "parameter_values",
+    "traced_floats",
+    "with_parameters",
+]
 
 DIFFERENTIABLE_KEYS: tuple[str, ...] = tuple(
     key for key in VALID_KEYS if SPECS[key.split(".")[0]][key.split(".")[1]].kind is float
 )
 """Configuration keys that are floats, and so can be differentiated (integers and choices cannot)."""
+RUN_KEYS: tuple[str, ...] = tuple(
+    key
+    for key in DIFFERENTIABLE_KEYS
+    if key.split(".")[0] in ("domain", "geometry", "material", "kinetics", "operating", "time")
+)
+"""The physical floats (domain, defect, materials, kinetics, operating conditions, end time). A run holds
+them as arrays (:func:`traced_floats`), so that one compiled program serves every value of them: a sweep's
+cases and ``ecmjax run`` share it, bit for bit. Numerical settings stay compiled in (some are checked in
+Python when the solvers are built)."""
 KEY_EXAMPLES = ("geometry.aspect_ratio", "geometry.depth_m", "material.youngs_modulus_Pa")
 
 
@@ -49,3 +68,13 @@ def with_parameters(config: Config, keys: Sequence[str], values) -> Config:
     keeps the fracture energy, not the toughness).
     """
     return eqx.tree_at(lambda c: key_values(c, keys), config, tuple(values[i] for i in range(len(keys))))
+
+
+def traced_floats(config: Config, keys: Sequence[str] = RUN_KEYS) -> Config:
+    """``config`` with the floats of ``keys`` as 0-d arrays of its ``solver.dtype`` (tracers stay tracers).
+
+    ``eqx.filter_jit`` treats Python floats as static: each new value would compile the whole time loop
+    again, and compiled-in constants round differently from the same values held as arrays.
+    """
+    dtype = resolve_dtype(config.solver.dtype)
+    return with_parameters(config, keys, [jnp.asarray(value, dtype) for value in key_values(config, keys)])

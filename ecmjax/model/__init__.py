@@ -3,7 +3,7 @@
 - :mod:`.problems`: the grid, the defect, the Li body and the field problems of a configuration.
 - :mod:`.simulation`: the coupled time loop (:func:`~ecmjax.model.simulation.run`).
 - :mod:`.measures`: scalar measures of the fields (crack depth, damage extents).
-- :mod:`.sweep`: batched runs over many configurations.
+- :mod:`.sweep`: sweeps of many configurations (a case per device at a time; shared paths).
 - :mod:`.critical_pressure`: the analytic critical-pressure report of a configuration.
 - :mod:`.figures`: the one record of a run's figures (history, result, sweep rows) and its status.
 

@@ -49,7 +49,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
-from ecmjax.config import Config, check_parameter_keys, key_values, with_parameters
+from ecmjax.config import Config, check_parameter_keys, key_values, traced_floats, with_parameters
 from ecmjax.model.figures import Status
 from ecmjax.model.measures import short_circuit_damage
 from ecmjax.model.simulation import (
@@ -212,6 +212,7 @@ def run_with_sensitivities(
     The tangents are batched together over one primal run: three keys cost about 3.2 forward runs.
     """
     keys = check_parameter_keys(keys)
+    config = traced_floats(config)
     (model, state), (model_tangents, tangents) = _start(config, keys)
     run = _at_start(keys, model, state, tangents)
     if start is not None:

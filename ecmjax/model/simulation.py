@@ -49,7 +49,7 @@ import numpy as np
 from jax import lax
 from jaxtyping import Array, Bool, Float, Int, PyTree
 
-from ecmjax.config import Config, check_devices
+from ecmjax.config import Config, check_devices, traced_floats
 from ecmjax.config.precision import resolve_dtype
 from ecmjax.model.figures import Quantity, RunFigures, Status, StepFigures
 from ecmjax.model.measures import INITIATED, crack_tip_depth_m, damage_extents, max_damage
@@ -640,7 +640,7 @@ def run(
     checked after every chunk, ends the run early (still ``running``), e.g. once an event of interest is
     passed.
     """
-    model, state = start_jit(config)
+    model, state = start_jit(traced_floats(config))
     if start is not None:
         state = cast_like(state, start)
     if on_chunk is not None:

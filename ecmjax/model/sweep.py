@@ -1,12 +1,17 @@
-"""Parameter sweeps in batches: one ``vmap``-ed time loop per batch, its cases split over the devices.
+"""Parameter sweeps: each case as its own run, or several side by side over the devices.
 
-A sweep is a list of configurations. Those that differ only in floats the model can trace (geometry,
-material, operating conditions: :func:`batched_keys` finds which) share one compiled program: each batch
-stacks their values along a leading axis and runs :func:`ecmjax.model.simulation.advance` under ``jax.vmap``.
-The batch is split across the devices of a 1-D mesh (``jax.shard_map``), so each device runs the time loop
-of its own cases with no communication, and stops when they are done. The mesh spans every device of
-every process under ``jax.distributed``: each process computes its devices' share of every batch, and
-the figures are gathered to all of them (:func:`ecmjax.solver.parallel.distributed.gather`).
+A sweep is a list of configurations. Cases run one per device by default. On one device each case is
+its own ``ecmjax run`` (:func:`ecmjax.model.simulation.run` of its configuration, the same compiled
+program), so its figures are that run's bit for bit and the sweep costs what its runs cost one by one.
+Over several devices, cases that differ only in floats the model can trace (geometry, material, operating
+conditions: :func:`batched_keys` finds which) share one compiled program: a batch stacks their values
+along a leading axis and is split across the devices of a 1-D mesh (``jax.shard_map``), each device
+running the time loop of its own case with no communication, and stopping when it is done. The mesh
+spans every device of every process under ``jax.distributed``: each process computes its devices' share
+of every batch, and the figures are gathered to all of them
+(:func:`ecmjax.solver.parallel.distributed.gather`). ``batch_size`` above the device count stacks several
+cases on a device under ``jax.vmap`` (throughput on a GPU): there every case takes as many steps as its
+slowest neighbour's inner solves take iterations, and both branches of every ``lax.cond`` run.
 
 Configurations that differ only in their operating condition (the current density, the temperature, the
 kinetics, the ionic conductivity: :data:`~ecmjax.model.quadrature.POTENTIAL_KEYS`) share one path
@@ -15,13 +20,13 @@ current density is run, its path recorded, and every other case's figures follow
 and quadrature on that path (:func:`ecmjax.model.quadrature.figures_at_condition`; to the potential
 solver's tolerance, measured: 4e-9 relative on the default case, of their own runs). A case the path
 cannot serve (it survives, or plating stops at the Monroe-Newman cap before the short circuit) is run in
-full, batched as below. ``float64`` only: in ``float32`` the potential's re-solves stall above their
-tolerance at low current densities.
+full. ``float64`` only: in ``float32`` the potential's re-solves stall above their tolerance at low
+current densities.
 
 Configurations that differ in anything else (grid size, defect shape, solver settings) form separate
-groups, each compiled once. Within a ``vmap``-ed loop every case runs its own steps: a case that has
-finished is held while the others go on, so each case's figures equal its one-at-a-time run's
-(``tests/test_sweep.py`` checks 1e-12).
+groups, each compiled apart. Cases batched over devices carry their floats as arrays rather than
+compiled-in constants: the same arithmetic, compiled apart, which a running crack amplifies
+(``tests/model/test_sweep.py`` measures and bounds the spread).
 """
 
 from __future__ import annotations
@@ -117,18 +122,26 @@ def groups(configs: Sequence[Config], keys: Sequence[str]) -> list[list[int]]:
 
 
 def _on_cases(fn: Callable, mesh: Mesh) -> Callable:
-    """``fn`` of pytrees batched along axis 0, run with each device taking its slice of the batch.
+    """``fn`` of one case, run on pytrees batched along axis 0, each device taking its slice of the batch.
 
-    Only arrays cross ``shard_map``; the other leaves (the configuration's Python floats, grid shapes) are
-    closed over on the way in and put back on the way out.
+    A device's slice is ``vmap``-ed when it holds several cases, and run as one case when it holds one:
+    under ``vmap`` every ``lax.cond`` of the time loop runs both its branches (measured: a batch of one
+    default case took 193 s against 128 s alone). Only arrays cross ``shard_map``; the other leaves (the
+    configuration's Python floats, grid shapes) are closed over on the way in and put back on the way out.
     """
+
+    def one_or_many(*args):
+        if jax.tree.leaves(eqx.filter(args, eqx.is_array))[0].shape[0] > 1:
+            return eqx.filter_vmap(fn)(*args)
+        at = lambda index: lambda leaf: leaf[index] if eqx.is_array(leaf) else leaf
+        return jax.tree.map(at(None), fn(*jax.tree.map(at(0), args)))
 
     def sharded(*args):
         arrays, rest = eqx.partition(args, eqx.is_array)
         out_rest = []
 
         def local(arrays):
-            out_arrays, out_static = eqx.partition(fn(*eqx.combine(arrays, rest)), eqx.is_array)
+            out_arrays, out_static = eqx.partition(one_or_many(*eqx.combine(arrays, rest)), eqx.is_array)
             out_rest.append(out_static)
             return out_arrays
 
@@ -141,13 +154,13 @@ def _on_cases(fn: Callable, mesh: Mesh) -> Callable:
 
 @eqx.filter_jit
 def _start(config: Config, keys: tuple[str, ...], theta: Float[Array, "b k"], mesh: Mesh) -> tuple[Model, State]:
-    return _on_cases(eqx.filter_vmap(lambda theta: model_and_state(with_parameters(config, keys, theta))), mesh)(theta)
+    return _on_cases(lambda theta: model_and_state(with_parameters(config, keys, theta)), mesh)(theta)
 
 
 @eqx.filter_jit
 def _advance(model: Model, state: State, steps: int, mesh: Mesh) -> State:
     """``steps`` more steps of every case (no communication between devices: each runs its own cases)."""
-    return _on_cases(eqx.filter_vmap(lambda m, s: advance(m, s, steps)), mesh)(model, state)
+    return _on_cases(lambda m, s: advance(m, s, steps), mesh)(model, state)
 
 
 def _figures(model: Model, state: State) -> Float[Array, " columns"]:
@@ -155,7 +168,7 @@ def _figures(model: Model, state: State) -> Float[Array, " columns"]:
     return run_figures(model, state).row(state.figures.time_s.dtype)
 
 
-_batch_figures = eqx.filter_jit(lambda model, state, mesh: _on_cases(eqx.filter_vmap(_figures), mesh)(model, state))
+_batch_figures = eqx.filter_jit(lambda model, state, mesh: _on_cases(_figures, mesh)(model, state))
 
 
 def row(figures: Float[np.ndarray, " columns"]) -> dict[str, Any]:
@@ -174,14 +187,15 @@ class Batch(eqx.Module):
 
 
 def batches(configs: Sequence[Config], batch_size: int | None, devices: int) -> list[tuple[list[int], Batch]]:
-    """Split ``configs`` into batches of at most ``batch_size`` cases (default: whole groups) of one group.
+    """Split ``configs`` into batches of at most ``batch_size`` cases (default: one case per device) of one
+    group.
 
     Each batch is padded to a multiple of ``devices`` by repeating its last case.
     """
     keys = batched_keys(configs)
     out = []
     for members in groups(configs, keys):
-        size = batch_size or len(members)
+        size = batch_size or devices
         for start in range(0, len(members), size):
             indices = members[start : start + size]
             values = [parameter_values(configs[i], keys) if keys else () for i in indices]  # no keys: one case
@@ -190,6 +204,28 @@ def batches(configs: Sequence[Config], batch_size: int | None, devices: int) -> 
             theta = np.concatenate([theta, np.repeat(theta[-1:], padded - len(indices), axis=0)])
             out.append((indices, Batch(config=configs[indices[0]], keys=keys, theta=theta, cases=len(indices))))
     return out
+
+
+def _run_alone(
+    config: Config,
+    *,
+    chunk_steps: int,
+    on_chunk: Callable[[int, int], None] | None,
+    should_stop: Callable[[], bool] | None,
+    record: Callable[[Model, State], None] | None = None,
+) -> tuple[Model, State] | None:
+    """``config`` run as ``ecmjax run`` runs it (:func:`~ecmjax.model.simulation.run`, its floats compiled in);
+    ``record(model, state)`` after every chunk. ``None`` if ``should_stop()`` turned true during the run."""
+
+    def report(model: Model, state: State) -> None:
+        if record is not None:
+            record(model, state)
+        if on_chunk is not None:
+            on_chunk(1, int(state.step))
+
+    stop_when = None if should_stop is None else (lambda state: should_stop())
+    model, state = run(config, chunk_steps=chunk_steps, on_chunk=report, stop_when=stop_when)
+    return None if int(state.status) == Status.RUNNING else (model, state)
 
 
 def run_batch(
@@ -243,16 +279,11 @@ def run_shared_path(
     densities = [float(config.operating.current_density_A_per_m2) for config in configs]
     driver = int(np.argmax(densities))
     points = []
-
-    def record(model: Model, state: State) -> None:
-        record_point(points, model, state)
-        if on_chunk is not None:
-            on_chunk(1, int(state.step))
-
-    stop_when = None if should_stop is None else (lambda state: should_stop())
-    model, state = run(configs[driver], chunk_steps=1, on_chunk=record, stop_when=stop_when)
-    if int(state.status) == Status.RUNNING:
+    record = lambda model, state: record_point(points, model, state)
+    ran = _run_alone(configs[driver], chunk_steps=1, on_chunk=on_chunk, should_stop=should_stop, record=record)
+    if ran is None:
         return None
+    model, state = ran
     dtype = state.figures.time_s.dtype
     rows = {driver: np.asarray(_figures(model, state))}
     unserved = []
@@ -291,13 +322,15 @@ def run_sweep(
 ) -> Progress:
     """Run every configuration, batch by batch; the figures of each (see :func:`row`).
 
-    With ``checkpoint_dir``, the figures of the finished cases are saved after every batch (orbax,
-    atomic, the last few kept); ``resume`` starts from the latest save and skips the batches it holds.
+    ``batch_size``: cases per batch, default one per device (on one device, each case is its own run:
+    the module docstring says why). With ``checkpoint_dir``, the figures of the finished cases are saved
+    after every batch (orbax, atomic, the last few kept); ``resume`` starts from the latest save and skips
+    the batches it holds.
     ``on_batch(number, count, indices, progress)`` follows each entry of the plan (``count``: those so far
     and those to come; ``indices``: the cases it did). If ``should_stop()`` turns true
     (e.g. on SIGTERM), the batch under way is abandoned and the progress so far returned (not all done).
     Cases alike but for the operating condition share one path (:func:`shared_paths`, :func:`run_shared_path`;
-    one entry of the plan each) unless ``share_paths`` is false: then every case runs in full, batched.
+    one entry of the plan each) unless ``share_paths`` is false: then every case runs in full.
     """
     mesh = case_mesh() if mesh is None else mesh
     shared = shared_paths(configs) if share_paths else []
@@ -327,6 +360,9 @@ def run_sweep(
             done = None if shared_path is None else {indices[i]: figures for i, figures in shared_path[0].items()}
             if shared_path is not None:
                 plan[:0] = in_batches([indices[i] for i in shared_path[1]])
+        elif batch.cases == 1 and mesh.size == 1:  # alone: the program of its own run, and its figures
+            ran = _run_alone(configs[indices[0]], chunk_steps=chunk_steps, on_chunk=on_chunk, should_stop=should_stop)
+            done = None if ran is None else {indices[0]: np.asarray(_figures(*ran))}
         else:
             figures = run_batch(batch, mesh, chunk_steps=chunk_steps, on_chunk=on_chunk, should_stop=should_stop)
             done = None if figures is None else dict(zip(indices, figures, strict=True))

@@ -46,3 +46,25 @@ def test_bounds_follow_the_grid_and_domain(space):
 def test_value_outside_its_range_is_named(space):
     with pytest.raises(ValueError, match="geometry.depth_m = 1e-05 is outside the range"):
         space.to_unconstrained(np.array([1.0, 1e-5, 20e9, 0.3]))
+
+
+def test_intervals_taken_in_the_unconstrained_coordinates_stay_within_bounds_and_cover():
+    # A model linear in z with known scatter: the Wald interval in z has exact 95% coverage (Bates &
+    # Watts 1988, sec. 2.3), and mapped end to end by an increasing map it keeps it, in the parameters'
+    # units. A depth poorly determined near its lower bound keeps a positive interval (a symmetric
+    # interval in metres would cross zero).
+    from ecmjax.inverse.uncertainty import laplace_uncertainty
+
+    space = parameter_space(load_config(), ("geometry.depth_m",))
+    truth = np.array([1.2e-6])
+    x = np.linspace(-1.0, 1.0, 6)[:, None] * 0.2  # d r / d z: a weakly determined coordinate
+    rng = np.random.default_rng(0)
+    covered, draws = 0, 2000
+    for _ in range(draws):
+        noise = rng.standard_normal(len(x))
+        z_hat = space.to_unconstrained(truth) + np.linalg.lstsq(x, noise, rcond=None)[0]
+        u = space.map_uncertainty(laplace_uncertainty(space.keys, z_hat, x), z_hat)
+        assert space.lower[0] <= u.lower_95[0] < u.estimates[0] < u.upper_95[0] <= space.upper[0]
+        covered += bool(u.lower_95[0] <= truth[0] <= u.upper_95[0])
+    # Binomial(2000, 0.95): 3 standard deviations are 1.5%.
+    assert covered / draws == pytest.approx(0.95, abs=0.015)

@@ -42,10 +42,11 @@ cell_voltage_V_jit = eqx.filter_jit(cell_voltage_V)
 
 
 def central_difference(fn, config, where, relative_step=1e-4):
+    # The varied float as an array: both sides run one compiled program (a Python float compiles in).
     value = where(config)
     step = relative_step * value
-    plus = eqx.tree_at(where, config, value + step)
-    minus = eqx.tree_at(where, config, value - step)
+    plus = eqx.tree_at(where, config, jnp.asarray(value + step))
+    minus = eqx.tree_at(where, config, jnp.asarray(value - step))
     return (float(fn(plus)) - float(fn(minus))) / (2 * step)
 
 

@@ -45,12 +45,13 @@ def thin_gradient():
 @pytest.mark.slow  # about 2 minutes on 2 cores
 def test_short_circuit_time_derivatives_with_the_jump_match_central_differences(thin_gradient):
     gradient, theta, traced = thin_gradient
-    for i, key in enumerate(JUMP_KEYS):
+    for i, key in enumerate(JUMP_KEYS[:2]):
         # A relative step of 3%: t_f moves 1-4%, well above the scatter of the path's decisions (about
         # 0.03 s, so that differences at 1% scatter: -3.41e-10 s/Pa and 6.45 s m^2/J, against -2.98e-10 and
-        # 6.90 at 3%; the exchange current's agree to 2e-6 at both). Measured against 3%: modulus 3.8%
-        # (-3.09e-10 s/Pa), fracture energy 1.9% (6.77 s m^2/J). Without the jump's Leibniz term they would
-        # be -7.0e-10 s/Pa and 2.8 s m^2/J; the kinetics only set the filling rate, and have no jump term.
+        # 6.90 at 3%). Measured against 3%: modulus 3.8% (-3.09e-10 s/Pa), fracture energy 1.9% (6.77 s
+        # m^2/J). Without the jump's Leibniz term they would be -7.0e-10 s/Pa and 2.8 s m^2/J. The
+        # exchange current only sets the filling rate and has no jump term: its tangent agreed to 2e-6 at
+        # both steps, and is left out here (two runs: CI's time).
         h = 0.03 * theta[i]
         up, down = (float(run(traced(theta + s * h * np.eye(3)[i]))[1].failure_time_s) for s in (1, -1))
         central = (up - down) / (2 * h)
