@@ -51,9 +51,9 @@ def test_twin_experiment(tmp_path, refine, noise):
     assert np.all((lower <= truth) & (truth <= upper)), (lower, truth, upper)
 
 
-def _ecmjax_fit(out: Path, *extra: str) -> subprocess.Popen:
+def _ecmjax_fit(out: Path, observations: Path, *extra: str) -> subprocess.Popen:
     args = [sys.executable, "-m", "ecmjax", "fit", str(EXAMPLES / "start.toml")]
-    args += ["--observations", str(EXAMPLES / "observations.csv"), "--params", "material.youngs_modulus_Pa"]
+    args += ["--observations", str(observations), "--params", "material.youngs_modulus_Pa"]
     args += ["--max-iter", "2", "--target", "critical-pressure"]  # what is checked is the resume: the cheaper target
     pipe = subprocess.PIPE
     return subprocess.Popen([*args, "--out", str(out), *extra], stdout=pipe, stderr=pipe, text=True)
@@ -61,9 +61,14 @@ def _ecmjax_fit(out: Path, *extra: str) -> subprocess.Popen:
 
 @pytest.mark.slow
 def test_a_fit_killed_and_resumed_ends_where_an_uninterrupted_one_does(tmp_path):
-    whole = _ecmjax_fit(tmp_path / "whole")
+    # The example's two fastest rows: the resume does not depend on how many there are.
+    lines = (EXAMPLES / "observations.csv").read_text().splitlines()
+    observations = tmp_path / "obs.csv"
+    observations.write_text("\n".join([line for line in lines if not line[0].isdigit()] + lines[-2:]) + "\n")
+    fit = lambda out, *extra: _ecmjax_fit(out, observations, *extra)
+    whole = fit(tmp_path / "whole")
     assert whole.wait(timeout=600) in (0, 3), whole.stderr.read()
-    killed = _ecmjax_fit(tmp_path / "killed")
+    killed = fit(tmp_path / "killed")
     checkpoints = tmp_path / "killed" / "checkpoints"
     deadline = time.monotonic() + 600
     while not (checkpoints / "1").is_dir() and time.monotonic() < deadline and killed.poll() is None:
@@ -72,7 +77,7 @@ def test_a_fit_killed_and_resumed_ends_where_an_uninterrupted_one_does(tmp_path)
     os.kill(killed.pid, signal.SIGKILL)
     killed.wait()
     assert not (tmp_path / "killed" / "fit.json").exists()
-    resumed = _ecmjax_fit(tmp_path / "killed", "--resume")
+    resumed = fit(tmp_path / "killed", "--resume")
     assert resumed.wait(timeout=600) in (0, 3), resumed.stderr.read()
     expected = json.loads((tmp_path / "whole" / "fit.json").read_text())
     got = json.loads((tmp_path / "killed" / "fit.json").read_text())
