@@ -257,12 +257,15 @@ def fit(
         on_iteration(int(progress.lm.iteration), progress.lm.loss, space.to_physical(progress.lm.z))
     while not bool(progress.lm.converged) and int(progress.lm.iteration) < max_iter:
         z_trial = lm_trial_point(progress.lm)
-        # The Jacobian only where the trial point is accepted (a lower loss): a rejected step costs no slopes.
-        r = residuals_at(times_at([z_trial])[0], z_trial)
-        jacobian, runs = progress.lm.jacobian, progress.runs
-        if loss_of(r) < progress.lm.loss:
+        if target == "critical-pressure":  # the run carrying the tangents gives the residuals too
             _, r, jacobian = evaluate(z_trial)
-            runs = runs + n
+            runs = progress.runs + n
+        else:  # slopes only where the trial point is accepted (a lower loss): a rejected step costs one path
+            r = residuals_at(times_at([z_trial])[0], z_trial)
+            jacobian, runs = progress.lm.jacobian, progress.runs
+            if loss_of(r) < progress.lm.loss:
+                _, r, jacobian = evaluate(z_trial)  # the trial point's times reused: its k steps only
+                runs = runs + n
         lm = lm_update(progress.lm, z_trial, r, jacobian, rtol, loss_atol)
         history = progress.loss_history.copy()
         history[int(lm.iteration)] = lm.loss
@@ -282,7 +285,7 @@ def fit(
 def _result(progress: FitProgress, keys, space, observations, sigma, estimated, times, target, reason) -> FitResult:
     lm = progress.lm
     n, k = len(lm.residuals), len(keys)
-    jacobian = np.where(np.isfinite(lm.jacobian), lm.jacobian, 0.0)
+    jacobian = lm.jacobian  # finite: _residuals_and_jacobian zeroes the slopes of uncomputable rows
     residuals = np.where(np.isfinite(lm.residuals), lm.residuals, 0.0)
     if estimated:
         scale = np.sqrt(np.sum(residuals**2) / (n - k)) if n > k else np.inf

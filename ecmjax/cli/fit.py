@@ -55,7 +55,7 @@ def add_parser(commands: Any) -> None:
     )
     fit.add_argument(
         "--target",
-        choices=("short-circuit", "critical-pressure"),
+        choices=tuple(CRITERIA),
         default="short-circuit",
         help="the predicted failure time: the run's short circuit (default) or the critical-pressure proxy",
     )

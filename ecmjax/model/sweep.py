@@ -214,8 +214,9 @@ def _run_alone(
     should_stop: Callable[[], bool] | None,
     record: Callable[[Model, State], None] | None = None,
 ) -> tuple[Model, State] | None:
-    """``config`` run as ``ecmjax run`` runs it (:func:`~ecmjax.model.simulation.run`, its floats compiled in);
-    ``record(model, state)`` after every chunk. ``None`` if ``should_stop()`` turned true during the run."""
+    """``config`` run as ``ecmjax run`` runs it (:func:`~ecmjax.model.simulation.run`, the same compiled
+    program); ``record(model, state)`` after every chunk. ``None`` if ``should_stop()`` turned true during
+    the run."""
 
     def report(model: Model, state: State) -> None:
         if record is not None:
