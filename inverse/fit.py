@@ -42,7 +42,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Float, Int
+from jaxtyping import Bool, Float, Int
 
 from ecmjax.config import Config, ConfigError, check_parameter_keys, parameter_values, with_parameters
 from ecmjax.inverse.failure_time import failure_time
@@ -50,8 +50,8 @@ from ecmjax.inverse.levenberg_marquardt import LMState, lm_start, lm_trial_point
 from ecmjax.inverse.loss import residuals as misfit_residuals
 from ecmjax.inverse.observations import CONDITIONS, Observations
 from ecmjax.inverse.parameters import ParameterSpace, parameter_space
-from ecmjax.inverse.short_circuit import short_circuit_times, times_and_slopes
-from ecmjax.inverse.uncertainty import Uncertainty, laplace_uncertainty
+from ecmjax.inverse.short_circuit import OnTimes, short_circuit_times, times_and_slopes
+from ecmjax.inverse.uncertainty import Uncertainty, laplace_uncertainty, without_intervals
 from ecmjax.solver import checkpoint
 
 __all__ = ["TARGETS", "FitResult", "fit", "predict"]
@@ -68,6 +68,8 @@ class FitProgress(eqx.Module):
     """Loss at the accepted point after each iteration (index 0: the start); NaN beyond the last."""
     runs: Int[np.ndarray, ""]
     """Runs with tangents (one per observation per evaluated point) so far."""
+    regime_edge: Bool[np.ndarray, " k"]
+    """Keys at a regime edge of ``t_f`` at the accepted point (:func:`.short_circuit.times_and_slopes`)."""
 
 
 class FitResult(eqx.Module):
@@ -153,22 +155,28 @@ def fit(
     max_iter: int = 20,
     rtol: float = 1e-6,
     loss_atol: float = 1e-3,
+    xtol: float = 1e-3,
     checkpoint_dir: str | Path | None = None,
     resume: bool = False,
     starts: int = 1,
     on_start: Callable[[np.ndarray, np.ndarray], None] | None = None,
     on_iteration: Callable[[int, float, np.ndarray], None] | None = None,
+    on_times: OnTimes | None = None,
 ) -> FitResult:
     """Fit ``keys`` (starting at their values in ``config``) to ``observations``.
 
     ``target``: the predicted failure time, one of :data:`TARGETS` (module docstring). Stops when an
     accepted step lowers the loss (a negative log-likelihood) by less than ``loss_atol`` plus ``rtol`` of
-    it, or a step moves no coordinate by more than ``rtol``, or after ``max_iter`` iterations. The default
+    it, or a step moves no parameter by more than ``xtol`` of itself, or after ``max_iter`` iterations. The
+    default ``xtol`` of 1e-3 is below what ``t_f`` resolves (it scatters by about 0.3% about its trend,
+    and moves as a power 2 to 3 of the depth or the modulus); the trust radius, halved by each rejected
+    step, reaches it from its start (a quarter) in eight rejections. The default
     ``loss_atol`` of 1e-3 is statistically nothing (a change of 0.5 moves an estimate by about one
     standard error), and it saves the many small steps that Levenberg-Marquardt takes along the narrow
     valley of correlated parameters. ``checkpoint_dir``: saves after every iteration; with ``resume``,
     continues from its latest checkpoint (which must be of the same fit). ``on_iteration(iteration,
-    loss, theta)`` reports progress.
+    loss, theta)`` reports progress, and for ``t_f`` ``on_times(thetas, times)`` each sweep's points (a
+    sweep takes a minute or more).
 
     ``starts > 1``: before the first iteration, the loss is screened at ``config``'s point and ``starts -
     1`` others spread around it (:func:`_starting_points`; for ``t_f`` all in one sweep), and the fit
@@ -180,6 +188,8 @@ def fit(
         raise ConfigError(f"target = {target!r} is not one of {', '.join(TARGETS)}")
     if max_iter < 0:
         raise ConfigError(f"max_iter = {max_iter} must be >= 0")
+    if not 0.0 < xtol < 1.0:
+        raise ConfigError(f"xtol = {xtol} must be in (0, 1)")
     if starts < 1:
         raise ConfigError(f"starts = {starts} must be >= 1")
     configs = _row_configs(config, observations)
@@ -195,19 +205,21 @@ def fit(
         """Failure times of every row at each point ``zs`` (no derivatives)."""
         if target == "critical-pressure":
             return np.asarray([predict(configs, keys, space.to_physical(z), gradient=False)[0] for z in zs])
-        times = short_circuit_times(configs, keys, [space.to_physical(z) for z in zs])
+        times = short_circuit_times(configs, keys, [space.to_physical(z) for z in zs], on_times)
         seen.update({np.asarray(z, float).tobytes(): t for z, t in zip(zs, times, strict=True)})
         return times
 
     def evaluate(z):
-        """Times, residuals and their Jacobian in ``z`` (for ``t_f``, the times at ``z`` reused if known)."""
+        """Times, residuals, their Jacobian in ``z`` and the keys at a regime edge (for ``t_f``, the times
+        at ``z`` reused if known)."""
         if target == "critical-pressure":
             times, gradients = predict(configs, keys, space.to_physical(z))
+            edge = np.zeros(k, bool)
         else:
             known = seen.get(np.asarray(z, float).tobytes())
-            times, gradients = times_and_slopes(configs, keys, space, z, known)
+            times, gradients, edge = times_and_slopes(configs, keys, space, z, known, on_times)
             seen[np.asarray(z, float).tobytes()] = times
-        return times, *_residuals_and_jacobian(times, gradients, observations, sigma, space, z)
+        return times, *_residuals_and_jacobian(times, gradients, observations, sigma, space, z), edge
 
     def residuals_at(times, z) -> np.ndarray:
         return _residuals_and_jacobian(times, np.zeros((n, k)), observations, sigma, space, z)[0]
@@ -218,7 +230,7 @@ def fit(
     restored = None
     if resume and checkpoint_dir is not None:
         start = lm_start(np.zeros(k), np.zeros(n), np.zeros((n, k)))
-        like = FitProgress(start, np.zeros(max_iter + 1), np.zeros((), int))
+        like = FitProgress(start, np.zeros(max_iter + 1), np.zeros((), int), np.zeros(k, bool))
         restored = checkpoint.latest(checkpoint_dir, like)
     if restored is not None:
         progress = restored[1]
@@ -232,7 +244,7 @@ def fit(
             z0 = candidates[int(np.argmin(screened))]  # the base point when every loss is infinite
             if on_start is not None:
                 on_start(np.asarray([space.to_physical(z) for z in candidates]), screened)
-        times, r, jacobian = evaluate(z0)
+        times, r, jacobian, edge = evaluate(z0)
         unfailed = ~np.isfinite(times) & ~observations.survived
         if np.any(unfailed):
             tried = f" (the best of {starts} starting points)" if starts > 1 else ""
@@ -245,31 +257,32 @@ def fit(
                 " or a lower modulus"
             )
             lm = lm_start(z0, r, jacobian)
-            progress = FitProgress(lm, np.asarray([np.inf]), np.asarray(n))
+            progress = FitProgress(lm, np.asarray([np.inf]), np.asarray(n), edge)
             return _result(progress, keys, space, observations, sigma, estimated, times, target, reason)
         lm = lm_start(z0, r, jacobian)
         history = np.full(max_iter + 1, np.nan)
         history[0] = lm.loss
-        progress = FitProgress(lm, history, np.asarray(n))
+        progress = FitProgress(lm, history, np.asarray(n), edge)
         if checkpoint_dir is not None:
             checkpoint.save(checkpoint_dir, 0, progress)
     if on_iteration is not None:
         on_iteration(int(progress.lm.iteration), progress.lm.loss, space.to_physical(progress.lm.z))
     while not bool(progress.lm.converged) and int(progress.lm.iteration) < max_iter:
-        z_trial = lm_trial_point(progress.lm)
+        z_trial = lm_trial_point(progress.lm, space.relative_scale(progress.lm.z))
         if target == "critical-pressure":  # the run carrying the tangents gives the residuals too
-            _, r, jacobian = evaluate(z_trial)
+            _, r, jacobian, edge = evaluate(z_trial)
             runs = progress.runs + n
         else:  # slopes only where the trial point is accepted (a lower loss): a rejected step costs one path
             r = residuals_at(times_at([z_trial])[0], z_trial)
-            jacobian, runs = progress.lm.jacobian, progress.runs
+            jacobian, runs, edge = progress.lm.jacobian, progress.runs, progress.regime_edge
             if loss_of(r) < progress.lm.loss:
-                _, r, jacobian = evaluate(z_trial)  # the trial point's times reused: its k steps only
+                _, r, jacobian, edge = evaluate(z_trial)  # the trial point's times reused: its k steps only
                 runs = runs + n
-        lm = lm_update(progress.lm, z_trial, r, jacobian, rtol, loss_atol)
+        step_tol = xtol * space.relative_scale(progress.lm.z)
+        lm = lm_update(progress.lm, z_trial, r, jacobian, rtol, loss_atol, step_tol)
         history = progress.loss_history.copy()
         history[int(lm.iteration)] = lm.loss
-        progress = FitProgress(lm, history, np.asarray(runs))
+        progress = FitProgress(lm, history, np.asarray(runs), edge)  # the accepted point's: kept if rejected
         if checkpoint_dir is not None:
             checkpoint.save(checkpoint_dir, int(lm.iteration), progress)
         if on_iteration is not None:
@@ -293,10 +306,21 @@ def _result(progress: FitProgress, keys, space, observations, sigma, estimated, 
         jacobian = jacobian / scale
     failed = ~observations.survived
     unevaluated = tuple(int(i) + 1 for i in np.flatnonzero(failed & ~np.isfinite(times)))
+    uncertainty = space.map_uncertainty(laplace_uncertainty(keys, lm.z, jacobian), lm.z)
+    if np.any(progress.regime_edge):
+        edge = ", ".join(key for key, at in zip(keys, progress.regime_edge, strict=True) if at)
+        uncertainty = without_intervals(
+            uncertainty,
+            f"the estimates sit at a regime edge of t_f in {edge}: a 5% step either way changes some row's"
+            " short-circuit time by more than a factor 1.65 (e.g. a first crack jump that reaches the"
+            " counter electrode on one side and arrests on the other), so t_f has no slope there and no"
+            " interval from one is given; the estimates fit the observations, but other regimes may fit them"
+            " too (try --starts)",
+        )
     return FitResult(
         keys=keys,
         estimates=space.to_physical(lm.z),
-        uncertainty=space.map_uncertainty(laplace_uncertainty(keys, lm.z, jacobian), lm.z),
+        uncertainty=uncertainty,
         loss=lm.loss,
         iterations=int(lm.iteration),
         converged=bool(lm.converged),

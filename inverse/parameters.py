@@ -63,6 +63,14 @@ class ParameterSpace(eqx.Module):
             logistic = (theta - self.lower) * (self.upper - theta) / span
         return np.where(np.isfinite(self.upper), logistic, np.where(np.isfinite(self.lower), theta - self.lower, 1.0))
 
+    def relative_scale(self, z: Float[np.ndarray, " k"]) -> Float[np.ndarray, " k"]:
+        """``|theta| / (d theta / d z)``: the length in ``z`` of a unit relative change of each parameter
+        (1 for a positive one in ``log theta``; large for one near a bound, where the logistic flattens).
+        Difference steps and the fit's trust radius are measured in it, so that they move the physical
+        parameter by a set fraction wherever it lies."""
+        theta = np.abs(self.to_physical(z))
+        return np.where(theta > 0, theta, 1.0) / self.derivative(z)
+
     def map_uncertainty(self, u: Uncertainty, z: Float[np.ndarray, " k"]) -> Uncertainty:
         """``u``, taken in the unconstrained coordinates at ``z``, in the parameters' units: each 95%
         interval mapped end to end (so it never crosses a bound, and keeps its coverage: the map is

@@ -24,7 +24,7 @@ from jaxtyping import Bool, Float
 
 from ecmjax.model.figures import finite_or_none
 
-__all__ = ["Z_95", "Uncertainty", "laplace_uncertainty"]
+__all__ = ["Z_95", "Uncertainty", "laplace_uncertainty", "without_intervals"]
 
 Z_95 = 1.959963984540054
 """The 97.5 % quantile of the standard normal distribution: half-width of a 95 % Wald interval in standard errors."""
@@ -168,4 +168,22 @@ def laplace_uncertainty(
         np.asarray(condition, float),
         np.asarray(not warnings),
         tuple(warnings),
+    )
+
+
+def without_intervals(u: Uncertainty, warning: str) -> Uncertainty:
+    """``u`` with its standard errors, intervals, covariance and correlations undefined (NaN), and
+    ``warning`` added: where the linearisation they come from does not hold at the estimates."""
+    nan = lambda a: np.full_like(a, np.nan)
+    return Uncertainty(
+        u.keys,
+        u.estimates,
+        nan(u.standard_errors),
+        nan(u.lower_95),
+        nan(u.upper_95),
+        nan(u.covariance),
+        nan(u.correlation),
+        u.fisher_condition_number,
+        np.asarray(False),
+        (*u.warnings, warning),
     )

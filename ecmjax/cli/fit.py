@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +63,13 @@ def add_parser(commands: Any) -> None:
     )
     add_out_argument(fit)
     fit.add_argument("--max-iter", type=int, default=20, metavar="N", help="iterations at most (default: 20)")
-    fit.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance of loss and step (default: 1e-6)")
+    fit.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance of the loss (default: 1e-6)")
+    fit.add_argument(
+        "--xtol",
+        type=float,
+        default=1e-3,
+        help="stop once a step moves no parameter by more than this fraction of itself (default: 1e-3)",
+    )
     fit.add_argument(
         "--loss-atol",
         type=float,
@@ -100,6 +108,9 @@ def command(args: argparse.Namespace) -> int:
     if not 0.0 < args.rtol < 1.0:
         error(f"--rtol = {args.rtol} is out of range: must be in (0, 1)")
         return EXIT_USAGE
+    if not 0.0 < args.xtol < 1.0:
+        error(f"--xtol = {args.xtol} is out of range: must be in (0, 1)")
+        return EXIT_USAGE
     if not args.loss_atol >= 0.0:
         error(f"--loss-atol = {args.loss_atol} is out of range: must be >= 0")
         return EXIT_USAGE
@@ -125,6 +136,12 @@ def command(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"iteration {iteration}: loss {loss:.6g} at {shown(theta)}", flush=True)
 
+    def evaluated(thetas: Any, times: Any) -> None:
+        if not args.quiet:
+            for theta, row_times in zip(thetas, times, strict=True):
+                shorts = ", ".join(f"{t:.4g}" for t in row_times)
+                print(f"  evaluated {shown(theta)}: t_f = {shorts} s", file=sys.stderr, flush=True)
+
     screened: dict[str, Any] = {}
 
     def screen(points: Any, losses: Any) -> None:
@@ -142,11 +159,13 @@ def command(args: argparse.Namespace) -> int:
             max_iter=args.max_iter,
             rtol=args.rtol,
             loss_atol=args.loss_atol,
+            xtol=args.xtol,
             checkpoint_dir=args.out / "checkpoints",
             resume=args.resume,
             starts=args.starts,
             on_start=screen,
             on_iteration=report,
+            on_times=evaluated,
         )
     except (ConfigError, ValueError) as err:
         error(str(err))
@@ -185,7 +204,8 @@ def command(args: argparse.Namespace) -> int:
     if not args.quiet:
         u = result.uncertainty
         for key, value, low, high in zip(keys, u.estimates, u.lower_95, u.upper_95, strict=True):
-            print(f"{key:40s} {value:.6g}  (95%: {low:.6g} .. {high:.6g})")
+            interval = "no interval: see the warning" if math.isnan(low) else f"95%: {low:.6g} .. {high:.6g}"
+            print(f"{key:40s} {value:.6g}  ({interval})")
         for warning in u.warnings:
             print(f"warning: {warning}")
         if not result.converged:

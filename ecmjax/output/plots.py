@@ -299,6 +299,7 @@ def plot_fit(result: Any, observations: Any, out_dir: str | Path) -> list[Path]:
         ax.set_xticks([])
         ax.set_title(key, fontsize=8)
         if not finite:
-            ax.annotate("interval unbounded", (0.5, 0.05), xycoords="axes fraction", ha="center", fontsize=8)
+            shown = "no interval (see fit.json's warnings)" if np.isnan(low) else "interval unbounded"
+            ax.annotate(shown, (0.5, 0.05), xycoords="axes fraction", ha="center", fontsize=8)
     paths.append(save_figure(fig, out_dir / "fit_estimates.png"))
     return paths

@@ -10,6 +10,7 @@ functions, on the fit's grid and on one twice as fine; the fit runs through ``ec
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -22,6 +23,8 @@ import numpy as np
 import pytest
 
 from ecmjax.config import load_config, parameter_values
+from ecmjax.inverse import short_circuit
+from ecmjax.inverse.observations import read_observations
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -91,6 +94,7 @@ def test_a_fit_killed_and_resumed_ends_where_an_uninterrupted_one_does(tmp_path)
         (["--params", "geometry.colour"], "'geometry.colour' is not a configuration key"),
         (["--params", "grid.nx"], "'grid.nx' is not a float"),
         (["--max-iter", "-1"], "--max-iter = -1 is out of range"),
+        (["--xtol", "0"], "--xtol = 0.0 is out of range: must be in (0, 1)"),
     ],
 )
 def test_bad_fit_input_is_refused_before_any_compute(tmp_path, args, message):
@@ -107,3 +111,34 @@ def test_a_bad_observations_file_is_named_with_its_line(tmp_path):
     command = [sys.executable, "-m", "ecmjax", "fit", "--observations", str(bad), "--out", str(tmp_path / "out")]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and f"{bad}:3" in done.stderr and "failure_time_s" in done.stderr
+
+
+def test_a_fit_ending_at_a_regime_edge_gives_no_intervals(tmp_path, monkeypatch):
+    # A stand-in for the runs (the sweep replaced by a closed form): t = c depth^-2 E^0.5 / J inside a
+    # pocket 1 GPa wide in the modulus, three times that outside it (the example fit ended in such a
+    # pocket of the thin cell). The fit matches the observations, but every 5% step of the modulus
+    # leaves the pocket: no slope, so no interval, and a warning that says why.
+    fit_module = importlib.import_module("ecmjax.inverse.fit")
+
+    def law(config, theta):
+        pocket = 19.5e9 < theta[1] < 20.5e9
+        smooth = 1e-9 / config.operating.current_density_A_per_m2 * theta[0] ** -2 * theta[1] ** 0.5
+        return smooth * (1 if pocket else 3)
+
+    def times(configs, keys, thetas, on_times=None):
+        return np.asarray([[law(config, theta) for config in configs] for theta in thetas])
+
+    monkeypatch.setattr(short_circuit, "short_circuit_times", times)
+    monkeypatch.setattr(fit_module, "short_circuit_times", times)
+    truth = np.array([1.0e-6, 20e9])
+    rows = [f"{j},{law(load_config(None, (f'operating.current_density_A_per_m2={j}',)), truth)}" for j in (10, 20, 40)]
+    (tmp_path / "obs.csv").write_text("current_density_A_per_m2,failure_time_s\n" + "\n".join(rows) + "\n")
+    config = load_config(None, ("geometry.depth_m=1.1e-6", "material.youngs_modulus_Pa=20.2e9"))
+    observations = read_observations(tmp_path / "obs.csv")
+    result = fit_module.fit(observations, config, KEYS)
+    # Converged (a step lowered the loss by less than loss_atol = 1e-3, in squared log-time): matched to 2%.
+    assert result.converged
+    np.testing.assert_allclose(result.predicted_failure_time_s, observations.failure_time_s, rtol=0.02)
+    u = result.uncertainty
+    assert np.all(np.isnan(u.lower_95)) and np.all(np.isnan(u.standard_errors)) and not u.identifiable
+    assert "regime edge of t_f in material.youngs_modulus_Pa" in u.warnings[-1]

@@ -1,7 +1,7 @@
 """The short-circuit time the fit predicts (inverse/short_circuit.py), and a fit that cannot start.
 
-The slopes are forward differences in the unconstrained coordinates: checked on a closed-form stand-in
-for ``t_f`` (a power law in depth and modulus) against its exact derivative, to the difference's own
+The slopes are forward differences over 5% of each parameter: checked on a closed-form stand-in for
+``t_f`` (a power law in depth and modulus) against its exact derivative, to the difference's own
 first-order error.
 """
 
@@ -27,7 +27,7 @@ def _stand_in(monkeypatch, law) -> list[int]:
     """Replace the sweep of runs by ``law(theta)`` (times of every row); the list of points per call."""
     calls = []
 
-    def fake(configs, keys, thetas):
+    def fake(configs, keys, thetas, on_times=None):
         calls.append(len(thetas))
         return np.asarray([law(theta) for theta in thetas])
 
@@ -35,22 +35,32 @@ def _stand_in(monkeypatch, law) -> list[int]:
     return calls
 
 
-def test_slopes_are_forward_differences_in_the_unconstrained_coordinates(monkeypatch):
-    # t = c J^-1 depth^-2 E^0.5 for each row (current density J): d t / d theta exactly known.
+def test_slopes_are_forward_differences_over_five_percent_of_each_parameter(monkeypatch):
+    # t = c J^-1 depth^-2 E^0.5 for each row (current density J): d t / d theta exactly known. The depth,
+    # 0.1 um above its lower bound (0.8 um on the default grid), sits where its logistic coordinate is
+    # flat: a step of 0.05 in z would move it by 0.5%.
     densities = np.array([10.0, 20.0, 40.0])
     law = lambda theta: 1e-9 / densities * theta[0] ** -2 * theta[1] ** 0.5
     calls = _stand_in(monkeypatch, law)
     space = parameter_space(load_config(), KEYS)
-    theta = np.array([1.0e-6, 20e9])
+    theta = np.array([0.9e-6, 20e9])
     z = space.to_unconstrained(theta)
-    times, slopes = short_circuit.times_and_slopes([None] * 3, KEYS, space, z)
-    exact = np.stack([-2 * law(theta) / theta[0], 0.5 * law(theta) / theta[1]], axis=1)
+    times, slopes, edge = short_circuit.times_and_slopes([None] * 3, KEYS, space, z)
     np.testing.assert_allclose(times, law(theta), rtol=1e-12)
-    # A forward difference over h = 0.05 in z errs by O(h): 1.4% (depth, logistic z) and 1.25% (modulus,
-    # z = log E: (p - 1) h / 2 with p = 0.5) here; h / 2 bounds both.
-    np.testing.assert_allclose(slopes, exact, rtol=short_circuit.DIFFERENCE_STEP / 2)
-    assert calls == [3]  # the point and one step per key, in one sweep
-    _, again = short_circuit.times_and_slopes([None] * 3, KEYS, space, z, times)
+    assert calls == [3] and not edge.any()  # the point and one step per key, in one sweep
+    steps = space.relative_scale(z) * short_circuit.DIFFERENCE_STEP
+    for j, (power, step) in enumerate(zip((-2.0, 0.5), steps, strict=True)):
+        moved = space.to_physical(z + step * np.eye(2)[j])
+        ratio = moved[j] / theta[j] - 1.0
+        # 5% of the parameter to first order: exp(0.05) - 1 = 5.1% for the modulus (log E), 6.2% for the
+        # depth (near its lower bound its logistic grows like exp(z)).
+        assert ratio == pytest.approx(short_circuit.DIFFERENCE_STEP, rel=0.25), j
+        np.testing.assert_allclose(slopes[:, j], (law(moved) - law(theta)) / (moved[j] - theta[j]), rtol=1e-12)
+        # The forward difference of theta^p over a relative step delta errs by (p - 1) delta / 2 to first
+        # order (Taylor); its second-order term (p - 1)(p - 2) delta^2 / 6 is below 0.5% here.
+        exact = power * law(theta) / theta[j]
+        np.testing.assert_allclose(slopes[:, j], exact, rtol=abs(power - 1) * ratio / 2 + 0.005)
+    _, again, _ = short_circuit.times_and_slopes([None] * 3, KEYS, space, z, times)
     np.testing.assert_allclose(again, slopes, rtol=1e-12)
     assert calls == [3, 2]  # with the point's times known, the steps only
 
@@ -85,6 +95,20 @@ def test_a_step_across_a_cliff_takes_the_slope_on_the_other_side(monkeypatch):
     calls = _stand_in(monkeypatch, law)
     space = parameter_space(load_config(), KEYS)
     theta = np.array([1.0e-6, 20e9])
-    _, slopes = short_circuit.times_and_slopes([None] * 2, KEYS, space, space.to_unconstrained(theta))
+    _, slopes, edge = short_circuit.times_and_slopes([None] * 2, KEYS, space, space.to_unconstrained(theta))
     assert calls == [3, 1]  # the point and its forward steps, then the modulus's backward step
+    assert not edge.any()  # the backward step stays on the point's side
     np.testing.assert_allclose(slopes[:, 1], 0.5 * smooth(theta) / theta[1], rtol=short_circuit.DIFFERENCE_STEP / 2)
+
+
+def test_a_key_with_cliffs_on_both_sides_is_at_a_regime_edge(monkeypatch):
+    # A pocket 4% wide in the modulus (as the example fit found one: 0.02% more depth or 5% less modulus
+    # changed t_f by 2-4x): both steps cross a cliff, so the modulus has no slope there.
+    densities = np.array([10.0, 20.0])
+    smooth = lambda theta: 1e-9 / densities * theta[0] ** -2 * theta[1] ** 0.5
+    law = lambda theta: smooth(theta) * (1.0 if 19.5e9 < theta[1] < 20.5e9 else 3.0)
+    _stand_in(monkeypatch, law)
+    space = parameter_space(load_config(), KEYS)
+    z = space.to_unconstrained(np.array([1.0e-6, 20e9]))
+    _, _, edge = short_circuit.times_and_slopes([None] * 2, KEYS, space, z)
+    assert edge.tolist() == [False, True]

@@ -105,7 +105,7 @@ def test_a_template_of_another_shape_raises_naming_the_array(tmp_path):
     other = eqx.tree_at(lambda s: s.loss_history, state(0), np.zeros(4))
     with pytest.raises(ValueError, match=r"\.loss_history is float64\[8\], not float64\[4\]"):
         latest(tmp_path, other)
-    with pytest.raises(ValueError, match="holds 7 arrays, not 6 as in the template"):
+    with pytest.raises(ValueError, match="holds 8 arrays, not 7 as in the template"):
         latest(tmp_path, eqx.tree_at(lambda s: s.loss_history, state(0), None))
 
 
