@@ -5,7 +5,7 @@ the base configuration. Its predicted failure time is, by ``target``:
 
 - ``"short-circuit"`` (the default): the run's own short circuit ``t_f``, what experiments measure
   (:mod:`.short_circuit`: the rows at a point run as one sweep, a mechanical path per distinct stack
-  pressure; slopes by forward differences in the unconstrained coordinates);
+  pressure; slopes by forward differences over 5% of each parameter);
 - ``"critical-pressure"``: ``t_c``, when the Li pressure reaches the flaw's LEFM critical pressure
   (:func:`.failure_time.failure_time`, with forward-mode derivatives), an earlier proxy kept as an option.
 
@@ -50,7 +50,13 @@ from ecmjax.inverse.levenberg_marquardt import LMState, lm_start, lm_trial_point
 from ecmjax.inverse.loss import residuals as misfit_residuals
 from ecmjax.inverse.observations import CONDITIONS, Observations
 from ecmjax.inverse.parameters import ParameterSpace, parameter_space
-from ecmjax.inverse.short_circuit import OnTimes, short_circuit_times, times_and_slopes
+from ecmjax.inverse.short_circuit import (
+    CLIFF_LOG_TIME,
+    DIFFERENCE_STEP,
+    OnTimes,
+    short_circuit_times,
+    times_and_slopes,
+)
 from ecmjax.inverse.uncertainty import Uncertainty, laplace_uncertainty, without_intervals
 from ecmjax.solver import checkpoint
 
@@ -268,7 +274,8 @@ def fit(
     if on_iteration is not None:
         on_iteration(int(progress.lm.iteration), progress.lm.loss, space.to_physical(progress.lm.z))
     while not bool(progress.lm.converged) and int(progress.lm.iteration) < max_iter:
-        z_trial = lm_trial_point(progress.lm, space.relative_scale(progress.lm.z))
+        scale = space.relative_scale(progress.lm.z)
+        z_trial = lm_trial_point(progress.lm, scale)
         if target == "critical-pressure":  # the run carrying the tangents gives the residuals too
             _, r, jacobian, edge = evaluate(z_trial)
             runs = progress.runs + n
@@ -278,8 +285,7 @@ def fit(
             if loss_of(r) < progress.lm.loss:
                 _, r, jacobian, edge = evaluate(z_trial)  # the trial point's times reused: its k steps only
                 runs = runs + n
-        step_tol = xtol * space.relative_scale(progress.lm.z)
-        lm = lm_update(progress.lm, z_trial, r, jacobian, rtol, loss_atol, step_tol)
+        lm = lm_update(progress.lm, z_trial, r, jacobian, rtol, loss_atol, xtol * scale)
         history = progress.loss_history.copy()
         history[int(lm.iteration)] = lm.loss
         progress = FitProgress(lm, history, np.asarray(runs), edge)  # the accepted point's: kept if rejected
@@ -311,11 +317,11 @@ def _result(progress: FitProgress, keys, space, observations, sigma, estimated, 
         edge = ", ".join(key for key, at in zip(keys, progress.regime_edge, strict=True) if at)
         uncertainty = without_intervals(
             uncertainty,
-            f"the estimates sit at a regime edge of t_f in {edge}: a 5% step either way changes some row's"
-            " short-circuit time by more than a factor 1.65 (e.g. a first crack jump that reaches the"
-            " counter electrode on one side and arrests on the other), so t_f has no slope there and no"
-            " interval from one is given; the estimates fit the observations, but other regimes may fit them"
-            " too (try --starts)",
+            f"the estimates sit at a regime edge of t_f in {edge}: a {DIFFERENCE_STEP:.0%} step either way changes"
+            f" some row's short-circuit time by more than a factor {np.exp(CLIFF_LOG_TIME):.3g} (e.g. a first crack"
+            " jump that reaches the counter electrode on one side and arrests on the other), so t_f has no slope"
+            " there and no interval from one is given; the estimates fit the observations, but other regimes may"
+            " fit them too (try --starts)",
         )
     return FitResult(
         keys=keys,

@@ -47,14 +47,14 @@ class LMState(eqx.Module):
         return 0.5 * float(np.sum(self.residuals**2))
 
 
-def lm_start(z, residuals, jacobian, damping: float = 1e-3, radius: float = RADIUS) -> LMState:
-    """The state at the starting point, given its residuals and Jacobian."""
+def lm_start(z, residuals, jacobian, damping: float = 1e-3) -> LMState:
+    """The state at the starting point, given its residuals and Jacobian (the trust radius at :data:`RADIUS`)."""
     return LMState(
         np.asarray(z, float),
         np.asarray(residuals, float),
         np.asarray(jacobian, float),
         np.asarray(damping, float),
-        np.asarray(radius, float),
+        np.asarray(RADIUS, float),
         np.asarray(0),
         np.asarray(False),
     )

@@ -10,11 +10,11 @@ grows by whole nodes and each crack jump is located to ``path.event_tolerance``,
 about its smooth trend by about 0.3% (docs/validation.md, the scan), and where the path crosses a fold
 (the default case's initiation) the carried tangent misses the fold's own motion (measured: -1.62e-9
 against central differences of -3.3e-10 s/Pa in the modulus). A fit needs the slope of the trend. Forward
-differences over :data:`DIFFERENCE_STEP` (5% of each parameter)
-move ``t_f`` by several percent, well above that scatter: ``k`` more paths per Jacobian, all in the same
-sweep as the point's own. The steps are relative changes of the parameters, not fixed lengths in ``z``:
-near a bound a fixed length in ``z`` is a smaller move (the logistic flattens), and at the example's
-starting depth (0.9 um, 0.1 um above its bound) 0.05 in ``z`` moved the depth by 0.5%, into that scatter.
+differences over :data:`DIFFERENCE_STEP` (5% of each parameter) move ``t_f`` by several percent, well
+above that scatter: ``k`` more paths per Jacobian, all in the same sweep as the point's own. The steps are
+relative changes of the parameters, not fixed lengths in ``z``: near a bound a fixed length in ``z`` is a
+smaller move (the logistic flattens), and at the example's starting depth (0.9 um, 0.1 um above its bound)
+0.05 in ``z`` moved the depth by 0.5%, into that scatter.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ and inverting ``J^T J``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import equinox as eqx
@@ -175,15 +176,13 @@ def without_intervals(u: Uncertainty, warning: str) -> Uncertainty:
     """``u`` with its standard errors, intervals, covariance and correlations undefined (NaN), and
     ``warning`` added: where the linearisation they come from does not hold at the estimates."""
     nan = lambda a: np.full_like(a, np.nan)
-    return Uncertainty(
-        u.keys,
-        u.estimates,
-        nan(u.standard_errors),
-        nan(u.lower_95),
-        nan(u.upper_95),
-        nan(u.covariance),
-        nan(u.correlation),
-        u.fisher_condition_number,
-        np.asarray(False),
-        (*u.warnings, warning),
+    return dataclasses.replace(
+        u,
+        standard_errors=nan(u.standard_errors),
+        lower_95=nan(u.lower_95),
+        upper_95=nan(u.upper_95),
+        covariance=nan(u.covariance),
+        correlation=nan(u.correlation),
+        identifiable=np.asarray(False),
+        warnings=(*u.warnings, warning),
     )
