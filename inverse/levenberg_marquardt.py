@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import equinox as eqx
 import numpy as np
-from jaxtyping import Float, Int
+from jaxtyping import Float
+
+from ecmjax.inverse.stepping import StepState, trial_outcome
 
 __all__ = ["RADIUS", "LMState", "lm_start", "lm_trial_point", "lm_update"]
 
@@ -29,34 +31,24 @@ RADIUS = 0.25
 """Largest step, and the trust radius at the start: a quarter of each coordinate's ``scale``."""
 
 
-class LMState(eqx.Module):
-    """Where the fit stands: the accepted point with its residuals and Jacobian, the damping, counters."""
+class LMState(StepState):
+    """Where the fit stands (:class:`.stepping.StepState`), with the damping and the trust radius."""
 
-    z: Float[np.ndarray, " k"]
-    residuals: Float[np.ndarray, " n"]
-    jacobian: Float[np.ndarray, "n k"]
     damping: Float[np.ndarray, ""]
     radius: Float[np.ndarray, ""]
     """Trust radius: the largest move of a coordinate, in units of its ``scale``."""
-    iteration: Int[np.ndarray, ""]
-    converged: np.ndarray
-    """True once the relative decrease of the loss or the step fell below the tolerance."""
-
-    @property
-    def loss(self) -> float:
-        return 0.5 * float(np.sum(self.residuals**2))
 
 
 def lm_start(z, residuals, jacobian, damping: float = 1e-3) -> LMState:
     """The state at the starting point, given its residuals and Jacobian (the trust radius at :data:`RADIUS`)."""
     return LMState(
-        np.asarray(z, float),
-        np.asarray(residuals, float),
-        np.asarray(jacobian, float),
-        np.asarray(damping, float),
-        np.asarray(RADIUS, float),
-        np.asarray(0),
-        np.asarray(False),
+        z=np.asarray(z, float),
+        residuals=np.asarray(residuals, float),
+        jacobian=np.asarray(jacobian, float),
+        iteration=np.asarray(0),
+        converged=np.asarray(False),
+        damping=np.asarray(damping, float),
+        radius=np.asarray(RADIUS, float),
     )
 
 
@@ -73,37 +65,24 @@ def lm_trial_point(state: LMState, scale: Float[np.ndarray, " k"] | float = np.i
 def lm_update(
     state: LMState, z_trial, residuals, jacobian, rtol: float, loss_atol: float = 0.0, step_tol=None
 ) -> LMState:
-    """Accept the trial point if it lowers the loss, and adjust the damping and the radius; flag convergence.
-
-    Converged when an accepted step lowers the loss by less than ``rtol`` of it plus ``loss_atol``, or
-    when a step (accepted or not) moves no coordinate ``j`` by more than ``step_tol[j]`` (default ``rtol
-    (1 + |z_j|)``): a rejected step that small means the damping and the radius have shrunk the step below
-    the tolerance without finding a lower loss (the minimum, to the resolution of the model). Non-finite
-    trial residuals (a forward run that diverged there) are rejected like a rise in the loss.
-    """
-    residuals = np.asarray(residuals, float)
-    trial_loss = 0.5 * float(np.sum(residuals**2)) if np.all(np.isfinite(residuals)) else np.inf
-    iteration = state.iteration + 1
-    step_tol = rtol * (1.0 + np.abs(state.z)) if step_tol is None else step_tol
-    small_step = bool(np.all(np.abs(z_trial - state.z) <= step_tol))
-    if trial_loss < state.loss:
-        small_decrease = state.loss - trial_loss <= rtol * state.loss + loss_atol
+    """Accept the trial point if it lowers the loss, and adjust the damping and the radius; flag convergence
+    (:func:`.stepping.trial_outcome`). A rejected step that small means the damping and the radius have
+    shrunk the step below the tolerance without finding a lower loss (the minimum, to the resolution of
+    the model)."""
+    accepted, converged = trial_outcome(state, z_trial, residuals, rtol, loss_atol, step_tol)
+    iteration, converged = np.asarray(state.iteration + 1), np.asarray(converged)
+    if accepted:
         return LMState(
-            np.asarray(z_trial, float),
-            residuals,
-            np.asarray(jacobian, float),
-            np.asarray(state.damping / DAMPING_DOWN),
-            np.asarray(min(2.0 * float(state.radius), RADIUS)),
-            np.asarray(iteration),
-            np.asarray(bool(small_decrease or small_step)),
+            z=np.asarray(z_trial, float),
+            residuals=np.asarray(residuals, float),
+            jacobian=np.asarray(jacobian, float),
+            iteration=iteration,
+            converged=converged,
+            damping=np.asarray(state.damping / DAMPING_DOWN),
+            radius=np.asarray(min(2.0 * float(state.radius), RADIUS)),
         )
     return eqx.tree_at(
         lambda s: (s.damping, s.radius, s.iteration, s.converged),
         state,
-        (
-            np.asarray(state.damping * DAMPING_UP),
-            np.asarray(0.5 * float(state.radius)),
-            np.asarray(iteration),
-            np.asarray(small_step),
-        ),
+        (np.asarray(state.damping * DAMPING_UP), np.asarray(0.5 * float(state.radius)), iteration, converged),
     )

@@ -5,8 +5,12 @@ import pytest
 from cases import CLEAN_LLZO
 
 from ecmjax.config import load_config
+from ecmjax.config.precision import enable_compilation_cache
 
 jax.config.update("jax_enable_x64", True)
+# The CLI's compilation cache (ECMJAX_CACHE_DIR, else ~/.cache/ecmjax/jax): a program compiled by an earlier
+# module, test run or the CLI is read from disk (the modules drop theirs from memory, below).
+enable_compilation_cache()
 
 SMALL_CASE = (
     "domain.width_m=3.2e-6",

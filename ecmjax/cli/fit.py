@@ -37,7 +37,8 @@ def add_parser(commands: Any) -> None:
     fit = commands.add_parser(
         "fit",
         help="fit defect geometry and electrolyte properties to observed failure times, with uncertainty",
-        description="Levenberg-Marquardt fit of the --params to the failure times in OBS.csv (columns"
+        description="Fit (Levenberg-Marquardt, or optax's L-BFGS with --optimizer lbfgs) of the --params to the"
+        " failure times in OBS.csv (columns"
         " current_density_A_per_m2, failure_time_s; optional stack_pressure_Pa, temperature_K, sigma_log,"
         " survived). The predicted failure time is the run's short circuit (--target short-circuit: one"
         " mechanical path per stack pressure, slopes by differences) or, as an earlier proxy, when the Li"
@@ -60,6 +61,13 @@ def add_parser(commands: Any) -> None:
         choices=tuple(CRITERIA),
         default="short-circuit",
         help="the predicted failure time: the run's short circuit (default) or the critical-pressure proxy",
+    )
+    fit.add_argument(
+        "--optimizer",
+        choices=("lm", "lbfgs"),
+        default="lm",
+        help="Levenberg-Marquardt (default: Gauss-Newton steps from the rows' slopes) or optax's L-BFGS (quasi-Newton"
+        " steps from the loss's gradient, with backtracking)",
     )
     add_out_argument(fit)
     fit.add_argument("--max-iter", type=int, default=20, metavar="N", help="iterations at most (default: 20)")
@@ -156,6 +164,7 @@ def command(args: argparse.Namespace) -> int:
             config,
             keys,
             target=args.target,
+            optimizer=args.optimizer,
             max_iter=args.max_iter,
             rtol=args.rtol,
             loss_atol=args.loss_atol,
@@ -185,6 +194,7 @@ def command(args: argparse.Namespace) -> int:
                 "forward_runs": result.forward_runs,
                 "gradient_runs": result.gradient_runs,
                 "target": result.target,
+                "optimizer": result.optimizer,
                 "stop_reason": result.stop_reason,
                 "unevaluated_rows": list(result.unevaluated_rows),
                 "loss_history": finite_or_none(result.loss_history),

@@ -121,6 +121,7 @@ def test_a_fit_killed_and_resumed_ends_where_an_uninterrupted_one_does(tmp_path)
         (["--params", "grid.nx"], "'grid.nx' is not a float"),
         (["--max-iter", "-1"], "--max-iter = -1 is out of range"),
         (["--xtol", "0"], "--xtol = 0.0 is out of range: must be in (0, 1)"),
+        (["--optimizer", "adam"], "argument --optimizer: invalid choice: 'adam'"),
     ],
 )
 def test_bad_fit_input_is_refused_before_any_compute(tmp_path, args, message):
@@ -139,11 +140,49 @@ def test_a_bad_observations_file_is_named_with_its_line(tmp_path):
     assert done.returncode == 2 and f"{bad}:3" in done.stderr and "failure_time_s" in done.stderr
 
 
+def _stand_in(monkeypatch, law):
+    """Replace the runs of a short-circuit fit by ``law(config, theta)`` (a closed form, no sweep)."""
+
+    def times(configs, keys, thetas, on_times=None):
+        return np.asarray([[law(config, theta) for config in configs] for theta in thetas])
+
+    monkeypatch.setattr(short_circuit, "short_circuit_times", times)
+    monkeypatch.setattr(importlib.import_module("ecmjax.inverse.fit"), "short_circuit_times", times)
+
+
+def _observe_law(path: Path, law, truth) -> Path:
+    rows = [f"{j},{law(load_config(None, (f'operating.current_density_A_per_m2={j}',)), truth)}" for j in (10, 20, 40)]
+    path.write_text("current_density_A_per_m2,failure_time_s\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("optimizer", ["lm", "lbfgs"])
+def test_each_optimizer_recovers_a_smooth_stand_in(tmp_path, monkeypatch, optimizer):
+    # A stand-in for the runs: t = 1e-9 depth^-2 (E / 20 GPa)^2 J^-(E / 20 GPa) s (SI units), smooth, and
+    # the two keys separable (the modulus sets the slope in J). Noise-free: both optimizers reach the
+    # truth, to the resolution of the 5% difference slopes, and its 95% intervals hold it.
+    fit_module = importlib.import_module("ecmjax.inverse.fit")
+
+    def law(config, theta):
+        e = theta[1] / 20e9
+        return 1e-9 * theta[0] ** -2 * e**2 * config.operating.current_density_A_per_m2**-e
+
+    _stand_in(monkeypatch, law)
+    truth = np.array([1.0e-6, 20e9])
+    observations = read_observations(_observe_law(tmp_path / "obs.csv", law, truth))
+    config = load_config(None, ("geometry.depth_m=1.2e-6", "material.youngs_modulus_Pa=25e9"))
+    result = fit_module.fit(observations, config, KEYS, optimizer=optimizer, rtol=1e-10, loss_atol=0.0, xtol=1e-6)
+    assert result.optimizer == optimizer and result.converged
+    np.testing.assert_allclose(result.estimates, truth, rtol=1e-3)
+    u = result.uncertainty
+    assert np.all((u.lower_95 <= truth) & (truth <= u.upper_95)), (u.lower_95, u.upper_95)
+
+
 def test_a_fit_ending_at_a_regime_edge_gives_no_intervals(tmp_path, monkeypatch):
-    # A stand-in for the runs (the sweep replaced by a closed form): t = c depth^-2 E^0.5 / J inside a
-    # pocket 1 GPa wide in the modulus, three times that outside it (the example fit ended in such a
-    # pocket of the thin cell). The fit matches the observations, but every 5% step of the modulus
-    # leaves the pocket: no slope, so no interval, and a warning that says why.
+    # A stand-in for the runs: t = c depth^-2 E^0.5 / J inside a pocket 1 GPa wide in the modulus, three
+    # times that outside it (the example fit ended in such a pocket of the thin cell). The fit matches the
+    # observations, but every 5% step of the modulus leaves the pocket: no slope, so no interval, and a
+    # warning that says why.
     fit_module = importlib.import_module("ecmjax.inverse.fit")
 
     def law(config, theta):
@@ -151,16 +190,9 @@ def test_a_fit_ending_at_a_regime_edge_gives_no_intervals(tmp_path, monkeypatch)
         smooth = 1e-9 / config.operating.current_density_A_per_m2 * theta[0] ** -2 * theta[1] ** 0.5
         return smooth * (1 if pocket else 3)
 
-    def times(configs, keys, thetas, on_times=None):
-        return np.asarray([[law(config, theta) for config in configs] for theta in thetas])
-
-    monkeypatch.setattr(short_circuit, "short_circuit_times", times)
-    monkeypatch.setattr(fit_module, "short_circuit_times", times)
-    truth = np.array([1.0e-6, 20e9])
-    rows = [f"{j},{law(load_config(None, (f'operating.current_density_A_per_m2={j}',)), truth)}" for j in (10, 20, 40)]
-    (tmp_path / "obs.csv").write_text("current_density_A_per_m2,failure_time_s\n" + "\n".join(rows) + "\n")
+    _stand_in(monkeypatch, law)
+    observations = read_observations(_observe_law(tmp_path / "obs.csv", law, np.array([1.0e-6, 20e9])))
     config = load_config(None, ("geometry.depth_m=1.1e-6", "material.youngs_modulus_Pa=20.2e9"))
-    observations = read_observations(tmp_path / "obs.csv")
     result = fit_module.fit(observations, config, KEYS)
     # Converged (a step lowered the loss by less than loss_atol = 1e-3, in squared log-time): matched to 2%.
     assert result.converged

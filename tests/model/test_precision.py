@@ -112,6 +112,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow  # 30 s on 2 cores: float32 in the coupled model is test_float32_run_agrees_with_float64's
 def test_validate_float32_sneddon_crack_within_its_float64_tolerance(tmp_path):
     # `ecmjax validate --dtype float32` on the pressurised phase-field crack, solved to the float32
     # tolerance 1e-3: volume and opening profile within the same 5% of Sneddon as in float64, and equal

@@ -1,10 +1,13 @@
-"""The resumable Levenberg-Marquardt steps (inverse/levenberg_marquardt.py) on a closed-form model."""
+"""The fit's resumable optimizers (inverse/levenberg_marquardt.py, inverse/lbfgs.py) on a closed-form model."""
 
 import numpy as np
 import pytest
 from scipy.optimize import least_squares
 
+from ecmjax.inverse.fit import OPTIMIZERS
+from ecmjax.inverse.lbfgs import lbfgs_start, lbfgs_trial_point, lbfgs_update
 from ecmjax.inverse.levenberg_marquardt import RADIUS, lm_start, lm_trial_point, lm_update
+from ecmjax.solver import checkpoint
 
 X = np.linspace(0.0, 2.0, 8)
 OBSERVED = np.log(3.0 * np.exp(-1.3 * X) + 0.5) + 0.01 * np.sin(7 * X)  # not exactly representable
@@ -19,18 +22,23 @@ def model(z):
     return residuals, jacobian
 
 
-def fit(z0, rtol=1e-12, max_iterations=200, stop_at=None):
-    state = lm_start(z0, *model(z0))
+def iterate(state, optimizer="lm", rtol=1e-12, max_iterations=400, stop_at=None, scale=np.inf):
+    step = OPTIMIZERS[optimizer]
     while not state.converged and state.iteration < max_iterations and state.iteration != stop_at:
-        trial = lm_trial_point(state)
-        state = lm_update(state, trial, *model(trial), rtol=rtol)
+        trial = step.trial_point(state, scale)
+        state = step.update(state, trial, *model(trial), rtol)
     return state
 
 
-def test_converges_to_scipy_least_squares():
+def fit(z0, optimizer="lm", **kwargs):
+    return iterate(OPTIMIZERS[optimizer].start(z0, *model(z0)), optimizer, **kwargs)
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_converges_to_scipy_least_squares(optimizer):
     z0 = np.array([0.0, 0.0, -3.0])
     reference = least_squares(lambda z: model(z)[0], z0, jac=lambda z: model(z)[1], xtol=1e-15, ftol=1e-15, gtol=1e-15)
-    state = fit(z0)
+    state = fit(z0, optimizer)
     assert state.converged
     np.testing.assert_allclose(state.z, reference.x, rtol=1e-6)
     assert state.loss == pytest.approx(reference.cost, rel=1e-9)
@@ -66,15 +74,38 @@ def test_the_trust_radius_bounds_the_step_and_follows_acceptance():
     assert float(again.radius) == pytest.approx(RADIUS)
 
 
-def test_resuming_from_a_saved_state_gives_the_same_answer():
-    # The state is all the solver carries: stopping after 3 iterations and going on from that state is
-    # the uninterrupted fit, bit for bit.
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_resuming_from_a_saved_state_gives_the_same_answer(optimizer, tmp_path):
+    # The state is all the solver carries: saved with orbax after 3 iterations (L-BFGS: optax's memory
+    # too), restored into a fresh start's structure and continued, it gives the uninterrupted fit bit for bit.
     z0 = np.array([0.0, 0.0, -3.0])
-    whole = fit(z0)
-    part = fit(z0, stop_at=3)
-    state = part
-    while not state.converged and state.iteration < 200:
-        trial = lm_trial_point(state)
-        state = lm_update(state, trial, *model(trial), rtol=1e-12)
+    whole = fit(z0, optimizer, scale=np.ones(3))
+    checkpoint.save(tmp_path, 3, fit(z0, optimizer, stop_at=3, scale=np.ones(3)))
+    like = OPTIMIZERS[optimizer].start(np.zeros(3), np.zeros(len(X)), np.zeros((len(X), 3)))
+    iteration, part = checkpoint.latest(tmp_path, like)
+    assert iteration == 3 and int(part.iteration) == 3
+    state = iterate(part, optimizer, scale=np.ones(3))
     np.testing.assert_array_equal(state.z, whole.z)
     assert int(state.iteration) == int(whole.iteration)
+
+
+def test_lbfgs_backtracks_along_its_direction_and_renews_it_where_it_accepts():
+    # The first direction is optax's scaled gradient step, -gamma_0 J^T r: a descent direction.
+    z0 = np.array([0.0, 0.0, -3.0])
+    state = lbfgs_start(z0, *model(z0))
+    gradient = state.jacobian.T @ state.residuals
+    assert float(gradient @ state.direction) < 0.0
+    np.testing.assert_allclose(np.cross(state.direction, -gradient), 0.0, atol=1e-12 * np.linalg.norm(gradient) ** 2)
+    # Within the trust radius (unit scales) the trial moves no coordinate by more than RADIUS.
+    trial = lbfgs_trial_point(state, np.ones(3))
+    assert np.max(np.abs(trial - state.z)) <= RADIUS * (1 + 1e-12)
+    # A rejected trial keeps the point and halves the step; an accepted one moves there, with a new
+    # direction from its gradient and the full step again.
+    rejected = lbfgs_update(state, trial, np.full(len(X), 10.0), state.jacobian, rtol=1e-9)
+    np.testing.assert_array_equal(rejected.z, state.z)
+    assert float(rejected.step) == 0.5 and int(rejected.iteration) == 1
+    shorter = lbfgs_trial_point(rejected)
+    accepted = lbfgs_update(rejected, shorter, *model(shorter), rtol=1e-9)
+    assert accepted.loss < state.loss and float(accepted.step) == 1.0
+    np.testing.assert_array_equal(accepted.z, shorter)
+    assert float((accepted.jacobian.T @ accepted.residuals) @ accepted.direction) < 0.0

@@ -1,0 +1,44 @@
+"""What the fit's optimizers share: one step at a time on a state of plain arrays that orbax saves.
+
+The fit evaluates the residuals ``r`` and their Jacobian ``J`` at the point an optimizer proposes, and
+the optimizer's update is a pure function of its state and that evaluation (:mod:`.levenberg_marquardt`,
+:mod:`.lbfgs`). Both accept a trial point that lowers the loss ``|r|^2 / 2`` and stop on a small
+decrease or a small step.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import numpy as np
+from jaxtyping import Float, Int
+
+__all__ = ["StepState", "trial_outcome"]
+
+
+class StepState(eqx.Module):
+    """The accepted point with its residuals and Jacobian, and counters (each optimizer adds its own)."""
+
+    z: Float[np.ndarray, " k"]
+    residuals: Float[np.ndarray, " n"]
+    jacobian: Float[np.ndarray, "n k"]
+    iteration: Int[np.ndarray, ""]
+    converged: np.ndarray
+    """True once the decrease of the loss or the step fell below the tolerance."""
+
+    @property
+    def loss(self) -> float:
+        return 0.5 * float(np.sum(self.residuals**2))
+
+
+def trial_outcome(state: StepState, z_trial, residuals, rtol: float, loss_atol: float, step_tol) -> tuple[bool, bool]:
+    """Whether the trial point lowers the loss (non-finite residuals, a run that diverged there, do not),
+    and whether the fit has converged with it: accepted with a decrease of less than ``rtol`` of the loss
+    plus ``loss_atol``, or a step (accepted or not) that moves no coordinate ``j`` by more than
+    ``step_tol[j]`` (default ``rtol (1 + |z_j|)``)."""
+    residuals = np.asarray(residuals, float)
+    trial_loss = 0.5 * float(np.sum(residuals**2)) if np.all(np.isfinite(residuals)) else np.inf
+    step_tol = rtol * (1.0 + np.abs(state.z)) if step_tol is None else step_tol
+    small_step = bool(np.all(np.abs(np.asarray(z_trial) - state.z) <= step_tol))
+    accepted = trial_loss < state.loss
+    small_decrease = accepted and state.loss - trial_loss <= rtol * state.loss + loss_atol
+    return accepted, small_step or small_decrease
