@@ -25,7 +25,7 @@ import optax
 from jaxtyping import Float
 
 from ecmjax.inverse.levenberg_marquardt import RADIUS
-from ecmjax.inverse.stepping import StepState, trial_outcome
+from ecmjax.inverse.stepping import StepState, shortened, trial_outcome
 
 __all__ = ["MEMORY", "LBFGSState", "lbfgs_start", "lbfgs_trial_point", "lbfgs_update"]
 
@@ -85,9 +85,7 @@ def _accepted(memory, z, residuals, jacobian, iteration, converged) -> LBFGSStat
 
 def lbfgs_trial_point(state: LBFGSState, scale: Float[np.ndarray, " k"] | float = np.inf) -> Float[np.ndarray, " k"]:
     """``z + step * direction``, shortened (in its direction) so that no ``|dz_j|`` exceeds ``RADIUS * scale_j``."""
-    move = float(state.step) * state.direction
-    longest = float(np.max(np.abs(move) / (RADIUS * np.asarray(scale, float)), initial=0.0))
-    return state.z + move / max(longest, 1.0)
+    return state.z + shortened(float(state.step) * state.direction, RADIUS, scale)
 
 
 def lbfgs_update(

@@ -22,7 +22,7 @@ import equinox as eqx
 import numpy as np
 from jaxtyping import Float
 
-from ecmjax.inverse.stepping import StepState, trial_outcome
+from ecmjax.inverse.stepping import StepState, shortened, trial_outcome
 
 __all__ = ["RADIUS", "LMState", "lm_start", "lm_trial_point", "lm_update"]
 
@@ -58,8 +58,7 @@ def lm_trial_point(state: LMState, scale: Float[np.ndarray, " k"] | float = np.i
     normal = state.jacobian.T @ state.jacobian
     diagonal = np.where(np.diag(normal) > 0, np.diag(normal), 1.0)
     step = np.linalg.solve(normal + state.damping * np.diag(diagonal), -state.jacobian.T @ state.residuals)
-    longest = float(np.max(np.abs(step) / (state.radius * np.asarray(scale, float)), initial=0.0))
-    return state.z + step / max(longest, 1.0)
+    return state.z + shortened(step, state.radius, scale)
 
 
 def lm_update(

@@ -2,8 +2,8 @@
 
 The fit evaluates the residuals ``r`` and their Jacobian ``J`` at the point an optimizer proposes, and
 the optimizer's update is a pure function of its state and that evaluation (:mod:`.levenberg_marquardt`,
-:mod:`.lbfgs`). Both accept a trial point that lowers the loss ``|r|^2 / 2`` and stop on a small
-decrease or a small step.
+:mod:`.lbfgs`). Both keep a step within a trust radius (:func:`shortened`), accept a trial point that
+lowers the loss ``|r|^2 / 2``, and stop on a small decrease or a small step (:func:`trial_outcome`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import equinox as eqx
 import numpy as np
 from jaxtyping import Float, Int
 
-__all__ = ["StepState", "trial_outcome"]
+__all__ = ["StepState", "shortened", "trial_outcome"]
 
 
 class StepState(eqx.Module):
@@ -28,6 +28,12 @@ class StepState(eqx.Module):
     @property
     def loss(self) -> float:
         return 0.5 * float(np.sum(self.residuals**2))
+
+
+def shortened(step: Float[np.ndarray, " k"], radius, scale) -> Float[np.ndarray, " k"]:
+    """``step`` shortened along its own direction so that no ``|step_j|`` exceeds ``radius * scale_j``."""
+    longest = float(np.max(np.abs(step) / (radius * np.asarray(scale, float)), initial=0.0))
+    return step / max(longest, 1.0)
 
 
 def trial_outcome(state: StepState, z_trial, residuals, rtol: float, loss_atol: float, step_tol) -> tuple[bool, bool]:
