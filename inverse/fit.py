@@ -267,7 +267,14 @@ def fit(
     if resume and checkpoint_dir is not None:
         start = step.start(np.zeros(k), np.zeros(n), np.zeros((n, k)))
         like = FitProgress(start, np.zeros(max_iter + 1), np.zeros((), int), np.zeros(k, bool))
-        restored = checkpoint.latest(checkpoint_dir, like)
+        try:
+            restored = checkpoint.latest(checkpoint_dir, like)
+        except ValueError as err:
+            raise ConfigError(
+                f"cannot resume: the checkpoint is of another fit (its --optimizer, --params, observations or"
+                f" --max-iter differ from this one's: optimizer {optimizer!r}, {k} keys, {n} rows,"
+                f" max_iter {max_iter}): {err}"
+            ) from None
     if restored is not None:
         progress = restored[1]
     else:

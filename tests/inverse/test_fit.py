@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecmjax.config import load_config, parameter_values
+from ecmjax.config import ConfigError, load_config, parameter_values
 from ecmjax.inverse import short_circuit
 from ecmjax.inverse.observations import read_observations
 
@@ -176,6 +176,27 @@ def test_each_optimizer_recovers_a_smooth_stand_in(tmp_path, monkeypatch, optimi
     np.testing.assert_allclose(result.estimates, truth, rtol=1e-3)
     u = result.uncertainty
     assert np.all((u.lower_95 <= truth) & (truth <= u.upper_95)), (u.lower_95, u.upper_95)
+
+
+def test_resuming_with_another_optimizer_is_refused_with_what_differs(tmp_path, monkeypatch):
+    # A checkpoint of a Levenberg-Marquardt fit holds other arrays than an L-BFGS one: resuming it with
+    # --optimizer lbfgs must say so, not fail on the arrays' count alone.
+    fit_module = importlib.import_module("ecmjax.inverse.fit")
+    law = lambda config, theta: 1e-9 * theta[0] ** -2 * config.operating.current_density_A_per_m2 ** -(theta[1] / 20e9)
+    _stand_in(monkeypatch, law)
+    observations = read_observations(_observe_law(tmp_path / "obs.csv", law, np.array([1.0e-6, 20e9])))
+    config = load_config(None, ("geometry.depth_m=1.2e-6", "material.youngs_modulus_Pa=25e9"))
+    fit_module.fit(observations, config, KEYS, max_iter=2, checkpoint_dir=tmp_path / "checkpoints")
+    with pytest.raises(ConfigError, match="the checkpoint is of another fit .*optimizer 'lbfgs'"):
+        fit_module.fit(
+            observations,
+            config,
+            KEYS,
+            optimizer="lbfgs",
+            max_iter=2,
+            checkpoint_dir=tmp_path / "checkpoints",
+            resume=True,
+        )
 
 
 def test_a_fit_ending_at_a_regime_edge_gives_no_intervals(tmp_path, monkeypatch):
