@@ -62,7 +62,7 @@ from ecmjax.inverse.short_circuit import (
     short_circuit_times,
     times_and_slopes,
 )
-from ecmjax.inverse.stepping import StepState
+from ecmjax.inverse.stepping import StepState, half_squared_norm
 from ecmjax.inverse.uncertainty import Uncertainty, laplace_uncertainty, without_intervals
 from ecmjax.solver import checkpoint
 
@@ -260,9 +260,6 @@ def fit(
     def residuals_at(times, z) -> np.ndarray:
         return _residuals_and_jacobian(times, np.zeros((n, k)), observations, sigma, space, z)[0]
 
-    def loss_of(r) -> float:
-        return 0.5 * float(np.sum(r**2)) if np.all(np.isfinite(r)) else np.inf
-
     restored = None
     if resume and checkpoint_dir is not None:
         start = step.start(np.zeros(k), np.zeros(n), np.zeros((n, k)))
@@ -283,7 +280,9 @@ def fit(
         if starts > 1:
             candidates = _starting_points(z_base, starts)
             times = times_at(candidates)
-            screened = np.asarray([loss_of(residuals_at(t, z)) for t, z in zip(times, candidates, strict=True)])
+            screened = np.asarray(
+                [half_squared_norm(residuals_at(t, z)) for t, z in zip(times, candidates, strict=True)]
+            )
             z0 = candidates[int(np.argmin(screened))]  # the base point when every loss is infinite
             if on_start is not None:
                 on_start(np.asarray([space.to_physical(z) for z in candidates]), screened)
@@ -319,7 +318,7 @@ def fit(
         else:  # slopes only where the trial point is accepted (a lower loss): a rejected step costs one path
             r = residuals_at(times_at([z_trial])[0], z_trial)
             jacobian, runs, edge = progress.state.jacobian, progress.runs, progress.regime_edge
-            if loss_of(r) < progress.state.loss:
+            if half_squared_norm(r) < progress.state.loss:
                 _, r, jacobian, edge = evaluate(z_trial)  # the trial point's times reused: its k steps only
                 runs = runs + n
         state = step.update(progress.state, z_trial, r, jacobian, rtol, loss_atol, xtol * scale)

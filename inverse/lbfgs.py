@@ -10,7 +10,7 @@ each accepted point. The step length is found here by backtracking, not by optax
 each loss is a sweep of coupled runs (a minute or more), not a JAX function that the line search could
 call inside its own loop, and only a point that lowers the loss earns its Jacobian (``k`` more paths).
 A trial starts at the full quasi-Newton step, shortened (as Levenberg-Marquardt's) so that no
-coordinate moves by more than :data:`~.levenberg_marquardt.RADIUS` times its scale, and halves after
+coordinate moves by more than :data:`~.stepping.RADIUS` times its scale, and halves after
 each rejection. A direction that does not descend (a curvature pair of the wrong sign, which slopes by
 differences can give) restarts the memory from the gradient alone.
 """
@@ -24,8 +24,7 @@ import numpy as np
 import optax
 from jaxtyping import Float
 
-from ecmjax.inverse.levenberg_marquardt import RADIUS
-from ecmjax.inverse.stepping import StepState, shortened, trial_outcome
+from ecmjax.inverse.stepping import RADIUS, StepState, shortened, trial_outcome
 
 __all__ = ["MEMORY", "LBFGSState", "lbfgs_start", "lbfgs_trial_point", "lbfgs_update"]
 

@@ -22,13 +22,11 @@ import equinox as eqx
 import numpy as np
 from jaxtyping import Float
 
-from ecmjax.inverse.stepping import StepState, shortened, trial_outcome
+from ecmjax.inverse.stepping import RADIUS, StepState, shortened, trial_outcome
 
-__all__ = ["RADIUS", "LMState", "lm_start", "lm_trial_point", "lm_update"]
+__all__ = ["LMState", "lm_start", "lm_trial_point", "lm_update"]
 
 DAMPING_DOWN, DAMPING_UP = 3.0, 4.0
-RADIUS = 0.25
-"""Largest step, and the trust radius at the start: a quarter of each coordinate's ``scale``."""
 
 
 class LMState(StepState):
@@ -65,9 +63,8 @@ def lm_update(
     state: LMState, z_trial, residuals, jacobian, rtol: float, loss_atol: float = 0.0, step_tol=None
 ) -> LMState:
     """Accept the trial point if it lowers the loss, and adjust the damping and the radius; flag convergence
-    (:func:`.stepping.trial_outcome`). A rejected step that small means the damping and the radius have
-    shrunk the step below the tolerance without finding a lower loss (the minimum, to the resolution of
-    the model)."""
+    (:func:`.stepping.trial_outcome`). A rejected step below the step tolerance means the damping and the
+    radius have shrunk the step without finding a lower loss (the minimum, to the resolution of the model)."""
     accepted, converged = trial_outcome(state, z_trial, residuals, rtol, loss_atol, step_tol)
     iteration, converged = np.asarray(state.iteration + 1), np.asarray(converged)
     if accepted:

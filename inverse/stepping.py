@@ -12,7 +12,10 @@ import equinox as eqx
 import numpy as np
 from jaxtyping import Float, Int
 
-__all__ = ["StepState", "shortened", "trial_outcome"]
+__all__ = ["RADIUS", "StepState", "half_squared_norm", "shortened", "trial_outcome"]
+
+RADIUS = 0.25
+"""Largest step, and the trust radius at the start: a quarter of each coordinate's ``scale``."""
 
 
 class StepState(eqx.Module):
@@ -30,6 +33,12 @@ class StepState(eqx.Module):
         return 0.5 * float(np.sum(self.residuals**2))
 
 
+def half_squared_norm(residuals) -> float:
+    """The loss ``|r|^2 / 2`` of a trial's residuals; ``inf`` where one is not finite (a run that diverged)."""
+    residuals = np.asarray(residuals, float)
+    return 0.5 * float(np.sum(residuals**2)) if np.all(np.isfinite(residuals)) else np.inf
+
+
 def shortened(step: Float[np.ndarray, " k"], radius, scale) -> Float[np.ndarray, " k"]:
     """``step`` shortened along its own direction so that no ``|step_j|`` exceeds ``radius * scale_j``."""
     longest = float(np.max(np.abs(step) / (radius * np.asarray(scale, float)), initial=0.0))
@@ -41,8 +50,7 @@ def trial_outcome(state: StepState, z_trial, residuals, rtol: float, loss_atol: 
     and whether the fit has converged with it: accepted with a decrease of less than ``rtol`` of the loss
     plus ``loss_atol``, or a step (accepted or not) that moves no coordinate ``j`` by more than
     ``step_tol[j]`` (default ``rtol (1 + |z_j|)``)."""
-    residuals = np.asarray(residuals, float)
-    trial_loss = 0.5 * float(np.sum(residuals**2)) if np.all(np.isfinite(residuals)) else np.inf
+    trial_loss = half_squared_norm(residuals)
     step_tol = rtol * (1.0 + np.abs(state.z)) if step_tol is None else step_tol
     small_step = bool(np.all(np.abs(np.asarray(z_trial) - state.z) <= step_tol))
     accepted = trial_loss < state.loss

@@ -6,7 +6,8 @@ from scipy.optimize import least_squares
 
 from ecmjax.inverse.fit import OPTIMIZERS
 from ecmjax.inverse.lbfgs import lbfgs_start, lbfgs_trial_point, lbfgs_update
-from ecmjax.inverse.levenberg_marquardt import RADIUS, lm_start, lm_trial_point, lm_update
+from ecmjax.inverse.levenberg_marquardt import lm_start, lm_trial_point, lm_update
+from ecmjax.inverse.stepping import RADIUS
 from ecmjax.solver import checkpoint
 
 X = np.linspace(0.0, 2.0, 8)
