@@ -2,10 +2,12 @@
 
 docs/model.md sections 3 and 3a. The mechanics are quasi-static and rate-independent, so the state of the
 cell depends only on the Li volume ``V`` in the body: the pressure is the one at which the Li fills the
-cavity, ``V = V_cav(p)`` (the stack pressure while the cavity is not full). Time enters only through the
-rate at which the body fills, ``dV/dt = q = (Omega_Li / F) I - Q_out(p)``, with ``I`` the plating current
-(per unit depth) on the body's walls and ``Q_out`` an optional creep back-flow to the anode; so
-``t(V) = integral dV / q(V)``. These are pure functions of scalars; the solver supplies ``I`` and ``V_cav``.
+cavity, ``V exp(-(p - p_stack) / K_Li) = V_cav(p)`` (the stack pressure while the cavity is not full):
+``V`` is measured as plated, at the anode's stack pressure, and Li is compressible, with bulk modulus
+``K_Li``. Time enters only through the rate at which the body fills, ``dV/dt = q = (Omega_Li / F) I -
+Q_out(p)``, with ``I`` the plating current (per unit depth) on the body's walls and ``Q_out`` an optional
+creep back-flow to the anode; so ``t(V) = integral dV / q(V)``. These are pure functions of scalars; the
+solver supplies ``I`` and ``V_cav``.
 """
 
 import jax.numpy as jnp
@@ -67,6 +69,14 @@ def filled_fraction(volume_increment_m2, start_rate_m2_per_s, end_rate_m2_per_s,
     return jnp.clip(time_s * start_rate_m2_per_s / volume_increment_m2 * expm1_ratio, 0.0, 1.0)
 
 
+def compressed_volume_m2(li_volume_m2, pressure_Pa, stack_pressure_Pa, bulk_modulus_Pa) -> Float[Array, ""]:
+    """The volume Li plated at the stack pressure takes up at ``p``: ``V exp(-(p - p_stack) / K_Li)``.
+
+    The exponential is the volume of a solid of constant bulk modulus, ``dV_Li / V_Li = -dp / K_Li``.
+    """
+    return li_volume_m2 * jnp.exp(-(pressure_Pa - stack_pressure_Pa) / bulk_modulus_Pa)
+
+
 def balanced_pressure_Pa(
     pressure_Pa,
     *,
@@ -74,11 +84,16 @@ def balanced_pressure_Pa(
     cavity_volume_m2,
     cavity_compliance_m2_per_Pa,
     stack_pressure_Pa,
+    bulk_modulus_Pa,
 ) -> Float[Array, ""]:
-    """One Newton update of the pressure that makes the Li fill its cavity, ``V_Li = V_cav(p)``.
+    """One Newton update of the pressure at which the Li fills its cavity, ``V_Li(p) = V_cav(p)``.
 
-    ``V_cav`` grows with ``p`` (compliance > 0), so the balance has one root; the cavity is linear in
-    ``p`` for a fixed crack, so one update is exact up to the tension-compression split. Below the stack
+    ``V_Li`` (:func:`compressed_volume_m2`) falls and ``V_cav`` grows with ``p`` (compliance > 0), so the
+    balance has one root, and Newton's step is ``(V_Li - V_cav) / (C + V_Li / K_Li)``: Li's compressibility
+    adds to the cavity's compliance. The cavity is linear in ``p`` for a fixed crack, so one update is
+    exact up to the tension-compression split and the curvature of the exponential. Below the stack
     pressure the cavity is not full: ``p_stack``.
     """
-    return jnp.maximum(stack_pressure_Pa, pressure_Pa + (li_volume_m2 - cavity_volume_m2) / cavity_compliance_m2_per_Pa)
+    li = compressed_volume_m2(li_volume_m2, pressure_Pa, stack_pressure_Pa, bulk_modulus_Pa)
+    step = (li - cavity_volume_m2) / (cavity_compliance_m2_per_Pa + li / bulk_modulus_Pa)
+    return jnp.maximum(stack_pressure_Pa, pressure_Pa + step)

@@ -47,6 +47,8 @@ class MaterialSet(eqx.Module):
     fracture_toughness_Pa_sqrt_m: float
     ionic_conductivity_S_per_m: float
     phase_field_length_m: float
+    tensile_strength_Pa: float
+    compressive_strength_Pa: float
 
     @property
     def fracture_energy_J_per_m2(self) -> float:
@@ -61,6 +63,8 @@ llzo = MaterialSet(
     fracture_toughness_Pa_sqrt_m=1.0e6,
     ionic_conductivity_S_per_m=0.04,
     phase_field_length_m=0.2e-6,
+    tensile_strength_Pa=150e6,
+    compressive_strength_Pa=15 * 150e6,
 )
 """Garnet Li7La3Zr2O12 (cubic, Ta/Al-doped), room temperature.
 
@@ -69,6 +73,10 @@ llzo = MaterialSet(
 - K_IC = 1.0 MPa m^0.5 (reported 1-1.3 MPa m^0.5; 0.44-1.51 as pellet density rises from 83 % to
   98 %, Hu et al. 2022), so Gc = K^2 (1 - nu^2) / E = 6.2 J/m^2.
 - kappa = 0.04 S/m (0.4 mS/cm; reported 0.02-0.1 S/m).
+- sigma_ts = 150 MPa: the flexural strength of dense garnet (Li7La2.75Ca0.25Zr1.75Nb0.25O12, ASTM C1161;
+  Fu et al., ECS Meeting Abstracts MA2017-02, 550, 2017). sigma_cs = 15 sigma_ts, the ratio of crack-limited
+  compressive to tensile strength of brittle ceramics (Ashby & Jones, *Engineering Materials 2*): an
+  assumption, not a measurement of LLZO.
 - l = 0.2 um: the phase-field length, a regularisation that must satisfy h <= l/2 and l << defect
   depth. 0.2 um (a/5 for the default 1 um defect, with h = 0.1 um) is what the coupled default can
   afford on two CPU cores; docs/model.md asks l <= a/10 (0.1 um with h <= 50 nm) for converged results.
@@ -81,12 +89,17 @@ lpscl = MaterialSet(
     fracture_toughness_Pa_sqrt_m=0.25e6,
     ionic_conductivity_S_per_m=0.2,
     phase_field_length_m=0.2e-6,
+    tensile_strength_Pa=56e6,
+    compressive_strength_Pa=15 * 56e6,
 )
 """Argyrodite Li6PS5Cl, room temperature: the soft, weak, fast-conducting sulfide.
 
 - E = 24 GPa (reported 20-29 GPa), nu = 0.30.
 - K_IC = 0.25 MPa m^0.5 (reported 0.2-0.3 MPa m^0.5), so Gc = 2.4 J/m^2.
 - kappa = 0.2 S/m (2 mS/cm; reported 0.1-0.3 S/m).
+- sigma_ts = 56 MPa: an estimate, not a measurement (none of Li6PS5Cl's tensile strength was found):
+  the stress at which a 5 um flaw, the size of a cold-pressed pellet's pores and grains, grows,
+  K_IC / (1.1215 sqrt(pi 5 um)). sigma_cs = 15 sigma_ts, as for LLZO.
 - l = 0.2 um, as for LLZO.
 """
 

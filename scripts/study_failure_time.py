@@ -42,6 +42,9 @@ CONVERGENCE = {
     "event tolerance / 10": {"path.event_tolerance": 0.1},
 }
 """Each convergence case: the keys scaled from their defaults, and by how much."""
+MODEL_KEYS = ("lithium.bulk_modulus_Pa",)
+"""Defaults of the model recorded with the study (``settings``), beside the path's: the test of the record
+checks that they are still the defaults, so that a record of another model fails rather than passes."""
 SCAN_POINTS = np.linspace(0.95, 1.05, 21)
 """The scan's values, relative to the default."""
 DERIVATIVE_KEYS = (
@@ -71,7 +74,7 @@ def convergence() -> dict:
     from ecmjax.config import DEFAULTS
 
     cases = {}
-    keys = sorted({key for scaled in CONVERGENCE.values() for key in scaled})
+    keys = sorted({key for scaled in CONVERGENCE.values() for key in scaled} | set(MODEL_KEYS))
     cases["settings"] = {key: DEFAULTS[key.split(".")[0]][key.split(".")[1]] for key in keys}
     for name, scaled in CONVERGENCE.items():
         overrides = {key: DEFAULTS[key.split(".")[0]][key.split(".")[1]] * factor for key, factor in scaled.items()}

@@ -1,4 +1,5 @@
-"""The ``ecmjax`` command: ``run`` a configuration, ``sweep`` parameters, ``fit`` observations, ``validate``,
+"""The ``ecmjax`` command: ``run`` a configuration, ``sweep`` parameters, ``converge`` (error bars from refinement),
+``fit`` observations, ``validate``,
 ``critical-pressure``; one module per subcommand, on the arguments and checks of :mod:`ecmjax.cli.common`.
 
 The command only parses arguments, calls the library and writes what it returns; every number comes
@@ -18,7 +19,7 @@ import argparse
 from collections.abc import Sequence
 
 from ecmjax import __version__
-from ecmjax.cli import critical_pressure, fit, run, sweep, validate
+from ecmjax.cli import converge, critical_pressure, fit, run, sweep, validate
 
 __all__ = ["main"]
 
@@ -39,6 +40,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for subcommand in (run, sweep, validate, fit, critical_pressure):
+    for subcommand in (run, sweep, converge, validate, fit, critical_pressure):
         subcommand.add_parser(commands)
     return parser

@@ -28,9 +28,9 @@ DIFFERENTIABLE_KEYS: tuple[str, ...] = tuple(
 RUN_KEYS: tuple[str, ...] = tuple(
     key
     for key in DIFFERENTIABLE_KEYS
-    if key.split(".")[0] in ("domain", "geometry", "material", "kinetics", "operating", "time")
+    if key.split(".")[0] in ("domain", "geometry", "material", "lithium", "kinetics", "operating", "time")
 )
-"""The physical floats (domain, defect, materials, kinetics, operating conditions, end time). A run holds
+"""The physical floats (domain, defect, electrolyte, lithium, kinetics, operating conditions, end time). A run holds
 them as arrays (:func:`traced_floats`), so that one compiled program serves every value of them: a sweep's
 cases and ``ecmjax run`` share it, bit for bit. Numerical settings stay compiled in (some are checked in
 Python when the solvers are built)."""

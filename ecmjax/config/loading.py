@@ -222,7 +222,14 @@ def _resolve_material(values: dict[str, Any], given: Mapping[str, Any]) -> list[
     if "name" in given and "name" not in values:  # an unknown name, already reported
         return []
     material_set = MATERIALS[values.setdefault("name", _default("material", "name"))]
-    for key in ("youngs_modulus_Pa", "poisson_ratio", "phase_field_length_m", "ionic_conductivity_S_per_m"):
+    for key in (
+        "youngs_modulus_Pa",
+        "poisson_ratio",
+        "phase_field_length_m",
+        "ionic_conductivity_S_per_m",
+        "tensile_strength_Pa",
+        "compressive_strength_Pa",
+    ):
         if key not in given:
             values[key] = getattr(material_set, key)
     inputs = ("youngs_modulus_Pa", "poisson_ratio", toughness, energy)
@@ -252,6 +259,17 @@ def _check_consistency(config: Config) -> list[str]:
             f"domain.short_circuit_margin_m = {format_value(domain.short_circuit_margin_m)} is out of range: must be <"
             f" domain.thickness_m - geometry.depth_m = {format_number(domain.thickness_m - depth)} (the pit would"
             " already short the cell)"
+        )
+    if material.compressive_strength_Pa <= material.tensile_strength_Pa:
+        problems.append(
+            f"material.compressive_strength_Pa = {format_value(material.compressive_strength_Pa)} is out of range:"
+            f" must be > material.tensile_strength_Pa = {format_value(material.tensile_strength_Pa)} (the"
+            " Drucker-Prager strength surface needs a brittle material)"
+        )
+    if config.damage.nucleation == "strength" and config.damage.model != "AT1":
+        problems.append(
+            f"damage.nucleation = 'strength' is not allowed with damage.model = {config.damage.model!r}: must be"
+            " 'AT1' (the strength term of Larsen, Dolbow and Lopez-Pamies is built on AT1)"
         )
     if domain.dimension != "plane-strain" and domain.lateral_bc != "mirror":
         problems.append(

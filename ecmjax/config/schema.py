@@ -16,6 +16,7 @@ from typing import Any
 
 import equinox as eqx
 
+from ecmjax.physics.constants import LI_BULK_MODULUS_PA
 from ecmjax.physics.materials import MATERIALS, fracture_energy_J_per_m2, lpscl
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "GridConfig",
     "KeySpec",
     "KineticsConfig",
+    "LithiumConfig",
     "MaterialConfig",
     "OperatingConfig",
     "SolverConfig",
@@ -212,6 +214,18 @@ class MaterialConfig(eqx.Module):
     """Phase-field length ``l``; at least twice the cell size."""
     ionic_conductivity_S_per_m: float = _number(lpscl.ionic_conductivity_S_per_m, gt=0.0)
     """Ionic conductivity ``kappa``."""
+    tensile_strength_Pa: float = _number(lpscl.tensile_strength_Pa, gt=0.0)
+    """Uniaxial tensile strength ``sigma_ts``: where cracks nucleate with ``damage.nucleation = "strength"``."""
+    compressive_strength_Pa: float = _number(lpscl.compressive_strength_Pa, gt=0.0)
+    """Uniaxial compressive strength ``sigma_cs`` (> ``sigma_ts``): with it, the Drucker-Prager strength surface."""
+
+
+class LithiumConfig(eqx.Module):
+    """The Li metal plated into the defect (the anode's metal)."""
+
+    bulk_modulus_Pa: float = _number(LI_BULK_MODULUS_PA, gt=0.0)
+    """Bulk modulus ``K_Li``: plated Li takes up ``V exp(-(p - p_stack) / K_Li)`` at pressure ``p``
+    (Masias et al., J. Mater. Sci. 2019: 10.95 GPa; a very large value makes it incompressible)."""
 
 
 class KineticsConfig(eqx.Module):
@@ -233,8 +247,9 @@ class OperatingConfig(eqx.Module):
     """Cell operation: applied current, stack pressure, temperature, initial Li pressure in the pit.
 
     The built-in default case (sulfide, 2 mA/cm^2 through a resistive interface) has a driving
-    overpotential of ~45 mV, a Monroe-Newman cap of ~0.33 GPa, above the ~0.13-0.3 GPa that cracks
-    Li6PS5Cl from a 1 um pit: it fails (docs/model.md section 3b).
+    overpotential of 74 mV on a flat anode (symmetric Butler-Volmer), a Monroe-Newman cap of 0.55 GPa
+    (0.46-0.62 GPa on the pit's walls along its run), above the 0.37 GPa that cracks Li6PS5Cl from its
+    1 um pit: it fails (docs/model.md section 3b).
     """
 
     current_density_A_per_m2: float = _number(20.0, ge=0.0)
@@ -263,6 +278,11 @@ class DamageConfig(eqx.Module):
 
     model: str = _choice("AT2", ("AT2", "AT1"))
     """Phase-field model."""
+    nucleation: str = _choice("regularisation", ("regularisation", "strength"))
+    """Where cracks nucleate: at the phase field's own strength, set by ``material.phase_field_length_m``
+    (``regularisation``), or at the material's, ``material.tensile_strength_Pa`` and
+    ``compressive_strength_Pa`` (``strength``: the strength term of Larsen, Dolbow and Lopez-Pamies 2024,
+    :mod:`ecmjax.physics.strength`; needs ``model = "AT1"``)."""
     residual_stiffness: float = _number(1e-6, gt=0.0, lt=1.0)
     """``k_res`` in ``g(d) = (1 - d)^2 + k_res``, which degrades the stiffness and the ionic conductivity."""
     join_threshold: float = _number(0.1, gt=0.0, lt=1.0)
@@ -297,11 +317,11 @@ class PathConfig(eqx.Module):
     """The load path: the Li volume plated into the defect, in increments (docs/model.md section 3a).
 
     The mechanics are converged at each volume of a fixed grid, ``V_k = V_0 + k dV``, with ``dV`` the
-    volume that raises the pressure in a circular hole of the defect's size by ``pressure_increment_Pa``,
-    ``dV = 2 (1 + nu) V_defect dp / E`` (a scale that follows the electrolyte's stiffness, smooth in every
-    parameter); an increment over which the crack advances more than ``max_crack_advance_cells`` (or whose
-    solve fails) is bisected, down to ``event_tolerance`` of ``dV``, which locates a crack jump to that
-    tolerance in volume.
+    Li volume that raises the pressure in a circular hole of the defect's size by
+    ``pressure_increment_Pa``, ``dV = (2 (1 + nu) / E + 1 / K_Li) V_defect dp`` (a scale that follows the
+    stiffness of the electrolyte and of the Li, smooth in every parameter); an increment over which the
+    crack advances more than ``max_crack_advance_cells`` (or whose solve fails) is bisected, down to
+    ``event_tolerance`` of ``dV``, which locates a crack jump to that tolerance in volume.
     """
 
     pressure_increment_Pa: float = _number(30e6, gt=0.0)
@@ -342,6 +362,7 @@ class Config(eqx.Module):
     domain: DomainConfig = eqx.field(default_factory=DomainConfig)
     grid: GridConfig = eqx.field(default_factory=GridConfig)
     material: MaterialConfig = eqx.field(default_factory=MaterialConfig)
+    lithium: LithiumConfig = eqx.field(default_factory=LithiumConfig)
     kinetics: KineticsConfig = eqx.field(default_factory=KineticsConfig)
     operating: OperatingConfig = eqx.field(default_factory=OperatingConfig)
     damage: DamageConfig = eqx.field(default_factory=DamageConfig)
@@ -406,6 +427,7 @@ SECTIONS: dict[str, type[eqx.Module]] = {
     "domain": DomainConfig,
     "grid": GridConfig,
     "material": MaterialConfig,
+    "lithium": LithiumConfig,
     "kinetics": KineticsConfig,
     "operating": OperatingConfig,
     "damage": DamageConfig,

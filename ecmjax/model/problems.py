@@ -17,8 +17,17 @@ from ecmjax.config.precision import ADJOINT_RTOL, resolve_dtype
 from ecmjax.physics.elasticity import Stress, degradation, lame_parameters_Pa, void_stiffness
 from ecmjax.physics.geometry import defect_sdf, euclidean_norm, lateral_distance, smooth_indicator
 from ecmjax.physics.kinetics import symmetric_overpotential_V
+from ecmjax.physics.strength import hydrostatic_strength_Pa, nucleation_drive_J_per_m3, toughness_factor
 from ecmjax.solver.connectivity import connected_to, detached_nodes
-from ecmjax.solver.fields.elasticity import ElasticityProblem, cavity_opening_m2, cell_stress_Pa, solve_elasticity
+from ecmjax.solver.fields.damage import DamageProblem
+from ecmjax.solver.fields.elasticity import (
+    ElasticityProblem,
+    cavity_opening_m2,
+    cell_stress_Pa,
+    cell_tensile_energy_J_per_m3,
+    solve_elasticity,
+    strain_at_gauss_points,
+)
 from ecmjax.solver.fields.potential import (
     PotentialProblem,
     flat_cell_potential_V,
@@ -259,6 +268,76 @@ def elasticity_problem(
         top_traction_Pa=top,
         fixed=fixed,
         prescribed_displacement_m=prescribed,
+    )
+
+
+def _cell_moduli_Pa(config: Config, defect: Defect) -> tuple[Float[Array, "*cells"], Float[Array, "*cells"]]:
+    """``mu`` and Lame's ``lambda`` per cell: the electrolyte's, scaled down to the void's in the pit."""
+    mu, lam = lame_parameters_Pa(config.material.youngs_modulus_Pa, config.material.poisson_ratio)
+    stiffness = void_stiffness(defect.cell_indicator, config.solver.void_stiffness_ratio)
+    return mu * stiffness, lam * stiffness
+
+
+def tensile_energy_J_per_m3(
+    config: Config, grid: Grid | Grid3D, defect: Defect, u: Float[Array, " d *nodes"]
+) -> Float[Array, "*cells"]:
+    """``psi+`` per cell with the moduli of the cell's material (the void's are tiny): what drives damage."""
+    return cell_tensile_energy_J_per_m3(grid, u, *_cell_moduli_Pa(config, defect))
+
+
+def damage_problem(
+    config: Config,
+    grid: Grid | Grid3D,
+    defect: Defect,
+    u: Float[Array, " d *nodes"],
+    history_J_per_m3: Float[Array, "*cells"],
+    lower_bound: Float[Array, "*nodes"],
+) -> DamageProblem:
+    """The damage half of a staggered step at the displacement ``u``, driven by ``history_J_per_m3``.
+
+    With ``damage.nucleation = "strength"``, also by the strength term's ``c_e`` of ``u``'s undamaged stress
+    (:mod:`ecmjax.physics.strength`), and with the toughness ``delta Gc``.
+    """
+    material, dtype = config.material, lower_bound.dtype
+    fracture_energy = jnp.asarray(material.fracture_energy_J_per_m2, dtype)
+    length = jnp.asarray(material.phase_field_length_m, dtype)
+    drive = None
+    if config.damage.nucleation == "strength":
+        hydrostatic = hydrostatic_strength_Pa(material.tensile_strength_Pa, material.compressive_strength_Pa)
+        delta = toughness_factor(
+            fracture_energy,
+            length,
+            grid.cell_size_m,
+            material.youngs_modulus_Pa,
+            material.tensile_strength_Pa,
+            hydrostatic,
+        )
+        mu, lam = lame_parameters_Pa(material.youngs_modulus_Pa, material.poisson_ratio)
+        stiffness = void_stiffness(defect.cell_indicator, config.solver.void_stiffness_ratio)
+        samples = tuple(
+            nucleation_drive_J_per_m3(
+                strain,
+                mu,
+                lam,
+                fracture_energy_J_per_m2=fracture_energy,
+                length_m=length,
+                toughness_factor=delta,
+                tensile_strength_Pa=material.tensile_strength_Pa,
+                hydrostatic_strength_Pa=hydrostatic,
+            )
+            for strain in strain_at_gauss_points(grid, u)
+        )
+        drive = stiffness * cell_mean(samples)  # c_e is linear in the stress, which the void scales down
+        fracture_energy = delta * fracture_energy
+    return DamageProblem(
+        grid=grid,
+        history_J_per_m3=history_J_per_m3,
+        fracture_energy_J_per_m2=fracture_energy,
+        length_m=length,
+        lower_bound=lower_bound,
+        nucleation_drive_J_per_m3=drive,
+        model=config.damage.model,
+        irreversibility_tolerance=config.damage.irreversibility_tolerance,
     )
 
 

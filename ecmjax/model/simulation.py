@@ -5,15 +5,16 @@ rate-independent, so the cell's state depends on ``V`` alone, and time follows b
 which plating fills the body. One increment (:func:`_trial_step`), from the converged state at ``V`` to a
 target volume ``V'``:
 
-1. **Staggered mechanics at fixed volume.** Alternate, to ``damage.staggered_tolerance`` in damage,
-   relative pressure and relative elastic residual: elasticity with the Li pressure on the body's walls
-   (its tangent in ``p`` comes with it, one more linear solve); the pressure at which ``V'`` fills the
-   cavity (:mod:`ecmjax.physics.li_body`); the history ``H = max psi+``; the damage (AT2 or AT1,
-   irreversible). Staggered rather than monolithic because each half is a convex minimisation with a
-   robust multigrid-Newton solver, while the joint energy is not convex; iterating to a tolerance removes
-   the splitting error. While a crack runs the iteration contracts by only a few percent per pass, so the
-   damage iterates are Anderson-accelerated (``damage.anderson_depth``); the iteration is
-   :func:`ecmjax.solver.nonlinear.stagger.staggered_solve`, which the Griffith validation case runs too.
+1. **Staggered mechanics at fixed volume.** Alternate, to ``damage.staggered_tolerance`` in damage, relative
+   pressure and relative elastic residual: elasticity with the Li pressure on the body's walls (its tangent in
+   ``p`` comes with it, one more linear solve); the pressure at which the Li plated, ``V'``, fills the cavity
+   once compressed (:mod:`ecmjax.physics.li_body`); the history ``H = max psi+``; the damage (AT2 or AT1,
+   irreversible; optionally nucleated at the electrolyte's strength). Staggered rather than monolithic because
+   each half is a convex minimisation with a robust multigrid-Newton solver, while the joint energy is not
+   convex; iterating to a tolerance removes the splitting error. While a crack runs the iteration contracts by
+   only a few percent per pass, so the damage iterates are Anderson-accelerated (``damage.anderson_depth``);
+   the iteration is :func:`ecmjax.solver.nonlinear.stagger.staggered_solve`, which the Griffith validation
+   case runs too.
 2. **Potential at the converged state.** The ionic potential with Butler-Volmer on the Li body's walls (at
    the body's pressure) and on the flat anode (at the stack pressure) gives the plating current ``I`` into
    the body and the filling rate ``q = (Omega_Li/F) I - Q_out``.
@@ -57,18 +58,19 @@ from ecmjax.model.problems import (
     Defect,
     build_grid,
     cell_voltage_V,
+    damage_problem,
     discretise_defect,
     elasticity_problem,
     li_body,
     newton_settings,
     potential_problem,
+    tensile_energy_J_per_m3,
 )
-from ecmjax.physics.elasticity import lame_parameters_Pa, void_stiffness
 from ecmjax.physics.kinetics import li_pressure_cap_Pa, symmetric_overpotential_V
 from ecmjax.physics.li_body import balanced_pressure_Pa, filled_fraction, filling_time_s
 from ecmjax.physics.li_body import filling_rate_m2_per_s as li_filling_rate_m2_per_s
-from ecmjax.solver.fields.damage import DamageProblem, solve_damage
-from ecmjax.solver.fields.elasticity import cavity_opening_m2, cell_tensile_energy_J_per_m3, solve_elasticity
+from ecmjax.solver.fields.damage import solve_damage
+from ecmjax.solver.fields.elasticity import cavity_opening_m2, solve_elasticity
 from ecmjax.solver.fields.potential import (
     flat_cell_potential_V,
     interface_currents_A_per_m,
@@ -163,14 +165,6 @@ class State(eqx.Module):
         return StepFigures.of_rows(np.asarray(self.history)[: int(self.step)])
 
 
-def _tensile_energy_J_per_m3(model: Model, u: Float[Array, " d *nodes"]) -> Float[Array, "*cells"]:
-    """``psi+`` per cell with the moduli of the cell's material (the void's are tiny): what drives damage."""
-    config, chi = model.config, model.defect.cell_indicator
-    mu, lam = lame_parameters_Pa(config.material.youngs_modulus_Pa, config.material.poisson_ratio)
-    stiffness = void_stiffness(chi, config.solver.void_stiffness_ratio)
-    return cell_tensile_energy_J_per_m3(model.grid, u, mu * stiffness, lam * stiffness)
-
-
 def potential_at(model: Model, pressure_Pa, damage, damage_floor, start_V):
     """Potential for the Li body of ``damage`` (joined on ``damage_floor``) at ``pressure_Pa``, from
     ``start_V``; the solver's report, the plating current into the body (A/m, or A in 3D), the cell voltage,
@@ -230,16 +224,6 @@ def _trial_step(model: Model, state: State, volume_m2) -> _Trial:
     fields, p_old = state.fields, state.figures.pressure_Pa
     stack = jnp.asarray(config.operating.stack_pressure_Pa, p_old.dtype)
 
-    damage_problem = lambda history: DamageProblem(
-        grid=grid,
-        history_J_per_m3=history,
-        fracture_energy_J_per_m2=jnp.asarray(config.material.fracture_energy_J_per_m2, p_old.dtype),
-        length_m=jnp.asarray(config.material.phase_field_length_m, p_old.dtype),
-        lower_bound=fields.damage_floor,
-        model=config.damage.model,
-        irreversibility_tolerance=config.damage.irreversibility_tolerance,
-    )
-
     def elastic_step(u, d, p):
         u_p, du_dp, cavity, compliance, elastic_info = _elasticity(model, p, d, fields, u)
         p_new = balanced_pressure_Pa(
@@ -248,12 +232,14 @@ def _trial_step(model: Model, state: State, volume_m2) -> _Trial:
             cavity_volume_m2=cavity,
             cavity_compliance_m2_per_Pa=compliance,
             stack_pressure_Pa=stack,
+            bulk_modulus_Pa=config.lithium.bulk_modulus_Pa,
         )
         return ElasticUpdate(u_p + (p_new - p) * du_dp, p_new, elastic_info.relative_residual)
 
     def damage_step(u, p, d):
-        history = jnp.maximum(fields.history_J_per_m3, _tensile_energy_J_per_m3(model, u))
-        d_solved, damage_info = solve_damage(damage_problem(history), d, model.solver)
+        history = jnp.maximum(fields.history_J_per_m3, tensile_energy_J_per_m3(config, grid, model.defect, u))
+        problem = damage_problem(config, grid, model.defect, u, history, fields.damage_floor)
+        d_solved, damage_info = solve_damage(problem, d, model.solver)
         return DamageUpdate(d_solved, history, damage_info.converged)
 
     staggered = staggered_solve(
@@ -333,10 +319,12 @@ class VolumeGrid(eqx.Module):
 
 
 def volume_grid(model: Model) -> VolumeGrid:
-    """``V_0``, the initial fill, and ``dV = 2 (1 + nu) V_defect dp / E`` (``path.pressure_increment_Pa``)."""
+    """``V_0``, the initial fill, and ``dV = (2 (1 + nu) / E + 1 / K_Li) V_defect dp`` (``path.pressure_increment_Pa``):
+    the Li that a circular hole of the defect's size takes up as its pressure rises by ``dp``."""
     config = model.config
     material = config.material
-    compliance = 2.0 * (1.0 + material.poisson_ratio) * model.pit_area_m2 / material.youngs_modulus_Pa
+    hole = 2.0 * (1.0 + material.poisson_ratio) / material.youngs_modulus_Pa
+    compliance = (hole + 1.0 / config.lithium.bulk_modulus_Pa) * model.pit_area_m2
     increment = config.path.pressure_increment_Pa * compliance
     start = config.geometry.fill_fraction * model.pit_area_m2
     return VolumeGrid(start, increment, config.path.event_tolerance * increment)

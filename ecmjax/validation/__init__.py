@@ -3,8 +3,9 @@
 One module per family, on the set-up they share (:mod:`ecmjax.validation.common`):
 :mod:`~ecmjax.validation.electrochemistry` (a flat cell), :mod:`~ecmjax.validation.elasticity`
 (elliptic holes and grid convergence), :mod:`~ecmjax.validation.crack` (Sneddon's pressurised
-phase-field crack), :mod:`~ecmjax.validation.griffith` (Griffith's critical pressure of a growing crack)
-and :mod:`~ecmjax.validation.axisymmetric` (the sphere in (r, z) and 3D, the penny crack). :data:`FAMILIES`
+phase-field crack), :mod:`~ecmjax.validation.griffith` (Griffith's critical pressure of a growing crack),
+:mod:`~ecmjax.validation.axisymmetric` (the sphere in (r, z) and 3D, the penny crack) and
+:mod:`~ecmjax.validation.strength` (a bar breaks at the electrolyte's strength). :data:`FAMILIES`
 lists the cases ``ecmjax validate`` runs, in order; :func:`run_cases` runs them.
 """
 
@@ -16,6 +17,7 @@ from ecmjax.validation.crack import crack_cases
 from ecmjax.validation.elasticity import convergence_cases, elasticity_cases
 from ecmjax.validation.electrochemistry import electrochemistry_cases
 from ecmjax.validation.griffith import griffith_cases
+from ecmjax.validation.strength import strength_cases
 
 __all__ = ["FAMILIES", "CaseResult", "run_cases"]
 
@@ -26,6 +28,7 @@ FAMILIES: dict[str, Callable[[], list[CaseResult]]] = {
     "pressurised phase-field crack": crack_cases,
     "Griffith critical pressure": griffith_cases,
     "axisymmetric: sphere, penny crack": axisymmetric_cases,
+    "strength: uniaxial bar": strength_cases,
 }
 """Each family's name and the function that returns its rows, in the order ``ecmjax validate`` runs them."""
 

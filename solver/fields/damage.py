@@ -3,15 +3,16 @@
 The damage ``d`` (nodal, 0 intact to 1 broken) minimises the energy per unit depth
 
     Pi(d) = int (1 - d)^2 H dA + Gc / (c_w l) int (w(d) + l^2 |grad d|^2) dA
-            + gamma / 2 sum_n A_n <d_prev,n - d_n>_+^2
+            + gamma / 2 sum_n A_n <d_prev,n - d_n>_+^2  [+ int G(d) c_e dA]
 
 for a history field ``H`` (the largest tensile energy density so far, per cell) held fixed: the damage
 half of the staggered scheme. AT2 (``w = d^2``, ``c_w = 2``; Euler-Lagrange
 ``Gc / l (d - l^2 lap d) = 2 (1 - d) H``) or AT1 (``w = d``, ``c_w = 8/3``: an elastic threshold and a
 damage band of finite width ``2 l``). Without the penalty the energy is a quadratic (AT2) or a
-quadratic plus a linear term (AT1); the penalty is convex and piecewise quadratic, so semismooth
-Newton (:func:`ecmjax.solver.nonlinear.newton.minimise`) finds the minimiser in a few steps and differentiates it
-implicitly.
+quadratic plus a linear term (AT1), and the optional strength term of :mod:`ecmjax.physics.strength`
+(``G(d) c_e`` with ``c_e <= 0``) is convex too; the penalty is convex and piecewise quadratic, so
+semismooth Newton (:func:`ecmjax.solver.nonlinear.newton.minimise`) finds the minimiser in a few steps
+and differentiates it implicitly.
 
 Irreversibility ``d >= d_prev`` (and, for AT1, ``d >= 0``, which the AT1 energy alone would violate)
 is imposed by the penalty of Gerasimov and De Lorenzis, "On penalization in variational phase-field
@@ -41,6 +42,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from ecmjax.physics.strength import strength_weight
 from ecmjax.solver.fields.elasticity import cavity_opening_m2
 from ecmjax.solver.grid import Grid, Grid3D
 from ecmjax.solver.nonlinear.newton import NewtonInfo, NewtonKrylov, minimise
@@ -67,6 +69,9 @@ class DamageProblem(eqx.Module):
     fracture_energy_J_per_m2: Float[Array, ""]
     length_m: Float[Array, ""]
     lower_bound: Float[Array, "*nodes"]
+    nucleation_drive_J_per_m3: Float[Array, "*cells"] | None = None
+    """The strength term's ``c_e <= 0`` per cell (:mod:`ecmjax.physics.strength`; AT1 only), entering
+    as ``int G(d) c_e dA``; ``fracture_energy_J_per_m2`` is then ``delta Gc``. None: no strength term."""
     model: str = eqx.field(static=True, default="AT2")
     irreversibility_tolerance: float = eqx.field(static=True, default=0.01)
 
@@ -75,6 +80,8 @@ class DamageProblem(eqx.Module):
             raise ValueError(f"damage model {self.model!r}: choose one of {', '.join(DISSIPATION_NORMALISATION)}")
         if not 0.0 < self.irreversibility_tolerance < 1.0:
             raise ValueError(f"irreversibility_tolerance = {self.irreversibility_tolerance}: must lie in (0, 1)")
+        if self.nucleation_drive_J_per_m3 is not None and self.model != "AT1":
+            raise ValueError(f"a nucleation drive (the strength term) needs the AT1 model, not {self.model!r}")
 
 
 def dissipation_density(d: Float[Array, "*s"], model: str) -> Float[Array, "*s"]:
@@ -96,6 +103,9 @@ def damage_energy_J_per_m(d: Float[Array, "*nodes"], problem: DamageProblem) -> 
     values = values_at_gauss_points(grid, d)
     gradient = gradient_at_gauss_points(grid, d)
     driving = integrate_gauss(grid, tuple((1.0 - v) ** 2 * problem.history_J_per_m3 for v in values))
+    if problem.nucleation_drive_J_per_m3 is not None:
+        drive = problem.nucleation_drive_J_per_m3
+        driving = driving + integrate_gauss(grid, tuple(strength_weight(v) * drive for v in values))
     surface = integrate_gauss(
         grid,
         tuple(

@@ -68,7 +68,7 @@ def test_material_sets_are_named_immutable_pytrees():
         0.04,
     )
     assert (lpscl.youngs_modulus_Pa, lpscl.fracture_toughness_Pa_sqrt_m) == (24e9, 0.25e6)
-    assert len(jax.tree_util.tree_leaves(llzo)) == 5  # the name is static
+    assert len(jax.tree_util.tree_leaves(llzo)) == 7  # the name is static
     with pytest.raises(dataclasses.FrozenInstanceError):
         llzo.youngs_modulus_Pa = 1.0  # type: ignore[misc]
     assert isinstance(llzo, MaterialSet)
@@ -87,7 +87,7 @@ def test_defaults():
     assert config.geometry.half_width_m == 1e-6
     assert DEFAULTS["material"]["fracture_energy_J_per_m2"] == lpscl.fracture_energy_J_per_m2
     assert VALID_KEYS == sorted(f"{s}.{k}" for s, keys in DEFAULTS.items() for k in keys)
-    assert len(VALID_KEYS) == 52
+    assert len(VALID_KEYS) == 56
 
 
 def test_config_is_an_immutable_pytree_with_float_leaves_and_static_ints_and_strings():
@@ -378,6 +378,15 @@ def test_every_problem_is_reported_at_once():
 
 
 # --- errors: cross-key constraints ------------------------------------------------------------------
+
+
+def test_strength_nucleation_needs_a_brittle_surface_and_at1():
+    message = error_of(["material.compressive_strength_Pa=50e6"])
+    assert "material.compressive_strength_Pa = 50000000.0" in message and "> material.tensile_strength_Pa" in message
+    message = error_of(["damage.nucleation=strength"])
+    assert "damage.nucleation = 'strength'" in message and "damage.model = 'AT2'" in message and "'AT1'" in message
+    config = load_config(None, ["damage.nucleation=strength", "damage.model=AT1", "material.name=llzo"])
+    assert (config.material.tensile_strength_Pa, config.material.compressive_strength_Pa) == (150e6, 2250e6)
 
 
 def test_defect_deeper_than_the_electrolyte():

@@ -43,7 +43,8 @@ def with_tangents():
 def test_failure_time_is_reached_early_and_the_primal_run_agrees(with_tangents):
     config, result = with_tangents
     assert result.status == "running" and np.isfinite(result.time_s)
-    assert 1.0 < result.time_s < 3.0  # the flaw criterion is reached early in the build-up (1.96 s)
+    # The flaw criterion is reached early in the build-up: 4.65 s (1.97 s with rigid Li, K_Li = 1e30 Pa).
+    assert 3.0 < result.time_s < 6.0
     # The primal run without tangents gives the same t_c.
     assert failure_time(config).time_s == pytest.approx(result.time_s, rel=1e-12)
 

@@ -48,16 +48,17 @@ def test_failure_time_is_continuous_in_each_scanned_parameter():
         values = np.array([run["value"] for run in grid])
         times = np.array([run["failure_time_s"] for run in grid])
         # The smooth trend: a quadratic through the 21 points. No point strays from it by more than 0.5%
-        # of t_f, where a change of step sequence used to move t_f by 3%. Measured (aspect ratio): 0.32%.
+        # of t_f, where a change of step sequence used to move t_f by 3%. Measured (aspect ratio, compressible
+        # Li): 0.49%, close to the bound (0.32% with rigid Li): the scatter of the jumps' location, below.
         trend = np.polyval(np.polyfit(values, times, 2), values)
         assert np.max(np.abs(times - trend)) < 5e-3 * np.mean(times), key
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measured: a relative 1e-12 on the aspect ratio moves t_f by 0.24% (37.6925 s against 37.7847 s; on the"
-    " modulus by 1.8e-6), the"
-    " size of the scan's scatter about its trend (0.32%) and of the event tolerance's effect (0.27%): the"
+    reason="measured: a relative 1e-12 on the aspect ratio moves t_f by 0.083% (46.7042 s against 46.6653 s;"
+    " with rigid Li 0.24%, and 1.8e-6 on the modulus), within the scan's scatter about its trend (0.49%) and"
+    " the path's error bar (0.19%): the"
     " bisection's decisions at its finest level (the crack advancing more than path.max_crack_advance_cells)"
     " still flip under round-off, so each jump is located at another point within path.event_tolerance",
 )

@@ -4,7 +4,8 @@ The runs take minutes (plane) to half an hour (3D) each, so they are a study, ``
 whose record ``scripts/bench_results/xu_trends.json`` these tests read. Source of the trends: the review the
 model grew from (docs/model.md, section 1): at equal depth and width a semi-sphere (semi-ellipse) outlives a
 pyramid (triangle); a shallow, wide triangle (AR 0.3) cracks along the interface, a deep, narrow one (AR 3.5)
-into the bulk.
+into the bulk. One case outlives another only by more than the path's error bar: the default case's largest
+change of t_f under refinement of the path's settings (its study's record).
 """
 
 import importlib.util
@@ -15,6 +16,17 @@ import pytest
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 RECORD = json.loads((SCRIPTS / "bench_results" / "xu_trends.json").read_text())["cases"]
+
+
+def _path_error_bar() -> float:
+    """The default case's largest relative change of ``t_f`` under refinement of the path's settings
+    (``scripts/bench_results/failure_time.json``): a difference of failure times within it is no ordering."""
+    study = json.loads((SCRIPTS / "bench_results" / "failure_time.json").read_text())["convergence"]
+    default = study["default"]["failure_time_s"]
+    return max(abs(case["failure_time_s"] / default - 1) for name, case in study.items() if name not in ("settings",))
+
+
+ERROR_BAR = _path_error_bar()
 
 
 def _study():
@@ -38,8 +50,9 @@ def damage_is_near_the_interface(summary: dict) -> bool:
 
 
 def outlives(longer: dict, shorter: dict) -> bool:
+    """Whether ``longer`` survives, or fails later than ``shorter`` by more than the path's error bar."""
     assert shorter["status"] == "failed"
-    return longer["status"] == "survived" or longer["failure_time_s"] > shorter["failure_time_s"]
+    return longer["status"] == "survived" or longer["failure_time_s"] > shorter["failure_time_s"] * (1 + ERROR_BAR)
 
 
 def test_the_record_was_made_with_the_cases_of_the_study():
@@ -51,8 +64,9 @@ def test_the_record_was_made_with_the_cases_of_the_study():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="not reproduced by the model as it stands: the triangle cracks first but its crack then grows "
-    "more slowly; the damage is driven by H = max psi+ alone (no pressure work, see docs/model.md)",
+    reason="not reproduced by the model as it stands: the triangle cracks first (22.37 s against 24.92 s) but"
+    " its crack then grows more slowly, and the two short within 0.007% of each other (40.1158 s, 40.1186 s),"
+    " inside the path's error bar (0.19%); the damage is driven by H = max psi+ alone (no pressure work)",
 )
 def test_semi_ellipse_outlives_the_triangle_of_equal_depth_and_width():
     assert outlives(recorded("plane-semi-ellipse-ar1"), recorded("plane-triangle-ar1"))
@@ -66,9 +80,10 @@ def test_semi_ellipse_outlives_the_triangle_of_equal_depth_and_width():
             True,
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="not reproduced by the bounding box of the damage: cracks from the pit's mouth and from "
-                "the anode surface beside it cut off a surface wedge, but the slab also cracks on its far "
-                "side under the pit, so the damage spans more depth than width",
+                reason="not reproduced by the bounding box of the damage: with compressible Li the shallow "
+                "triangle fails at 516 s with its damage 0.3 um wide and 5.4 um deep, like the deep pits' (with "
+                "rigid Li it survived 600 s, having cut off a surface wedge, and cracked on the far side); the "
+                "depth distribution of the damage connected to the pit (issue 25, item 7) is to tell them apart",
             ),
         ),
         pytest.param("plane-triangle-ar3.5", False),

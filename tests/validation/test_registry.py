@@ -12,6 +12,7 @@ def test_families_in_the_order_validate_runs_them():
         "pressurised phase-field crack",
         "Griffith critical pressure",
         "axisymmetric: sphere, penny crack",
+        "strength: uniaxial bar",
     ]
 
 
