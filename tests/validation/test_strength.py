@@ -14,9 +14,11 @@ from ecmjax.validation import strength
 
 def test_a_bar_breaks_at_the_tensile_strength_for_every_phase_field_length():
     # Without the strength term the same bar stays elastic through 1.2 sigma_ts: AT1 alone starts to damage
-    # at sqrt(3 E Gc / (8 l)) = 0.33 GPa at l = 0.2 um (Tanne et al. 2018).
+    # at sqrt(3 E Gc / (8 l)) = 0.33 GPa at l = 0.2 um (Tanne et al. 2018). Undriven AT1 damage sits at the
+    # penalty's slack, d = -8/9 TOL_ir^2 (solver/fields/damage.py), so the elastic bar's stress is
+    # (1 + 16/9 TOL_ir^2) E eps: measured within 7e-6 of that.
     peak, tensile = strength.bar_strength_Pa(0.2e-6, nucleation="regularisation")
-    assert peak == pytest.approx(1.2 * tensile, rel=1e-5)
+    assert peak == pytest.approx(1.2 * tensile * (1 + 16 / 9 * 0.01**2), rel=1e-5)
     # Measured: 1e-6 above sigma_ts (the residual stiffness) at l = 0.4, 0.2 and 0.1 um: the damage starts
     # at the step that reaches sigma_ts and the stress falls from there (steps of 1% of its strain).
     rows = strength.strength_cases()
