@@ -93,8 +93,8 @@ def command(args: argparse.Namespace) -> int:
                 result = simulate(configs[name], progress=not args.quiet)
                 done[name] = {"overrides": overrides, "status": result.status}
                 done[name].update({key: result.summary[key] for key in _KEPT})
-            write_json(path, _record(config, runs, done, spreads))
-        record = _record(config, runs, done, spreads)
+            record = _record(config, runs, done, spreads)
+            write_json(path, record)
         write_text(args.out / "convergence.md", _table(record))
     except OSError as err:
         return cannot_write(args.out, err)
