@@ -227,9 +227,8 @@ def elasticity_problem(
     dims, nodes = len(grid.shape), grid.node_shape
     damage = _nodal_damage(grid, damage, dtype)
     body = li_body(config, grid, defect, damage, joined_damage).node_indicator
-    chi_cells = defect.cell_indicator
     mu, lam = lame_parameters_Pa(config.material.youngs_modulus_Pa, config.material.poisson_ratio)
-    stiffness = void_stiffness(chi_cells, config.solver.void_stiffness_ratio)
+    stiffness = _cell_stiffness(config, defect)
     cell_degradation = lambda nodal: cell_mean(
         tuple(degradation(d, config.damage.residual_stiffness) for d in values_at_gauss_points(grid, nodal))
     )
@@ -271,10 +270,15 @@ def elasticity_problem(
     )
 
 
+def _cell_stiffness(config: Config, defect: Defect) -> Float[Array, "*cells"]:
+    """Stiffness factor per cell: 1 in the electrolyte, ``solver.void_stiffness_ratio`` in the pit."""
+    return void_stiffness(defect.cell_indicator, config.solver.void_stiffness_ratio)
+
+
 def _cell_moduli_Pa(config: Config, defect: Defect) -> tuple[Float[Array, "*cells"], Float[Array, "*cells"]]:
     """``mu`` and Lame's ``lambda`` per cell: the electrolyte's, scaled down to the void's in the pit."""
     mu, lam = lame_parameters_Pa(config.material.youngs_modulus_Pa, config.material.poisson_ratio)
-    stiffness = void_stiffness(defect.cell_indicator, config.solver.void_stiffness_ratio)
+    stiffness = _cell_stiffness(config, defect)
     return mu * stiffness, lam * stiffness
 
 
@@ -313,7 +317,7 @@ def damage_problem(
             hydrostatic,
         )
         mu, lam = lame_parameters_Pa(material.youngs_modulus_Pa, material.poisson_ratio)
-        stiffness = void_stiffness(defect.cell_indicator, config.solver.void_stiffness_ratio)
+        stiffness = _cell_stiffness(config, defect)
         samples = tuple(
             nucleation_drive_J_per_m3(
                 strain,
