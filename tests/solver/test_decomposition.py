@@ -112,12 +112,12 @@ def _split_run(preconditioner: str, dimension: str) -> dict:
     ids=["jacobi", "multigrid", "multigrid 3d"],
 )
 def split_run(request) -> dict:
-    # jacobi: about 70 s on 2 cores, compilation included; multigrid (slow): about 85 s; 3D (slow): about 9
-    # minutes on 2 cores shared with another test run.
+    # jacobi: about 70 s on 2 cores, compilation included, 30 s with a warm compilation cache (the child
+    # shares the test run's); multigrid (slow): about 85 s; 3D (slow): about 9 minutes on 2 cores shared
+    # with another test run.
     env = {
         **os.environ,
         "XLA_FLAGS": f"--xla_force_host_platform_device_count={DEVICES}",
-        "ECMJAX_CACHE_DIR": "",
         "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH", "")]),  # cases
     }
     child = subprocess.run(
@@ -217,4 +217,7 @@ def test_two_processes_split_one_run_over_their_devices(tmp_path):
 
 
 if __name__ == "__main__":
+    from ecmjax.config.precision import enable_compilation_cache
+
+    enable_compilation_cache()  # the test run's cache: a warm rerun skips compiling both runs
     print(json.dumps(_split_run(*sys.argv[1:])))
