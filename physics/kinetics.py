@@ -78,3 +78,15 @@ def li_pressure_overpotential_V(li_pressure_Pa) -> Float[Array, "..."]:
     The inverse of :func:`li_pressure_cap_Pa`: 67.8 mV for the 503 MPa that cracks LLZO at a 1 um flaw.
     """
     return LI_MOLAR_VOLUME_M3_PER_MOL * jnp.asarray(li_pressure_Pa) / FARADAY_C_PER_MOL
+
+
+def kinetic_length_m(conductivity_S_per_m, exchange_current_A_per_m2, alpha_a, alpha_c, temperature_K):
+    """``kappa R_ct``: the electrolyte length whose ohmic resistance equals the interface's linear
+    charge-transfer resistance ``R_ct = 1 / (f (alpha_a + alpha_c) i0)`` (Ohm m^2).
+
+    Over an electrode of size ``a``, the Wagner number ``kinetic_length / a`` sets the current's spread: far
+    above 1 it is uniform, far below it follows the geometry (the primary distribution; Newman and
+    Thomas-Alyea, Electrochemical Systems, 3rd ed. 2004, ch. 18).
+    """
+    f = inverse_thermal_voltage_per_V(temperature_K)
+    return conductivity_S_per_m / (f * (alpha_a + alpha_c) * exchange_current_A_per_m2)

@@ -53,7 +53,14 @@ from jaxtyping import Array, Bool, Float, Int, PyTree
 from ecmjax.config import Config, check_devices, traced_floats
 from ecmjax.config.precision import resolve_dtype
 from ecmjax.model.figures import Quantity, RunFigures, Status, StepFigures
-from ecmjax.model.measures import INITIATED, crack_tip_depth_m, damage_extents, max_damage
+from ecmjax.model.measures import (
+    INITIATED,
+    crack_tip_depth_m,
+    damage_extents,
+    max_damage,
+    wall_peak_current_density_A_per_m2,
+    wetted_walls,
+)
 from ecmjax.model.problems import (
     Defect,
     build_grid,
@@ -74,7 +81,6 @@ from ecmjax.solver.fields.elasticity import cavity_opening_m2, solve_elasticity
 from ecmjax.solver.fields.potential import (
     flat_cell_potential_V,
     interface_currents_A_per_m,
-    node_current_density_A_per_m2,
     solve_potential,
 )
 from ecmjax.solver.grid import Grid, Grid3D
@@ -172,11 +178,8 @@ def potential_at(model: Model, pressure_Pa, damage, damage_floor, start_V):
     problem = potential_problem(model.config, model.grid, model.defect, pressure_Pa, damage, damage_floor)
     phi, info = solve_potential(problem, start_V, model.solver)
     current = interface_currents_A_per_m(phi, problem)[0]
-    density = node_current_density_A_per_m2(phi, problem)
-    column = jnp.reshape(model.grid.revolution_factor(), (-1, 1))
-    cell_face = model.grid.cell_size_m ** (len(model.grid.shape) - 1)  # a wall's measure per node: h, or h^2 in 3D
-    wetted = problem.interface_length_m[0] > 1e-3 * cell_face * column
-    peak = jnp.max(jnp.where(wetted, density, -jnp.inf))
+    peak = wall_peak_current_density_A_per_m2(model.grid, phi, problem)
+    wetted = wetted_walls(model.grid, problem)
     cap = li_pressure_cap_Pa(jnp.maximum(jnp.max(jnp.where(wetted, phi, -jnp.inf)), 0.0))
     return phi, info, current, cell_voltage_V(model.grid, phi), peak, cap
 

@@ -5,7 +5,8 @@ One module per family, on the set-up they share (:mod:`ecmjax.validation.common`
 (elliptic holes and grid convergence), :mod:`~ecmjax.validation.crack` (Sneddon's pressurised
 phase-field crack), :mod:`~ecmjax.validation.griffith` (Griffith's critical pressure of a growing crack),
 :mod:`~ecmjax.validation.axisymmetric` (the sphere in (r, z) and 3D, the penny crack) and
-:mod:`~ecmjax.validation.strength` (a bar breaks at the electrolyte's strength). :data:`FAMILIES`
+:mod:`~ecmjax.validation.strength` (a bar breaks at the electrolyte's strength) and
+:mod:`~ecmjax.validation.defect_current` (the current around a Li-filled pit). :data:`FAMILIES`
 lists the cases ``ecmjax validate`` runs, in order; :func:`run_cases` runs them.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from ecmjax.validation.axisymmetric import axisymmetric_cases
 from ecmjax.validation.common import CaseResult
 from ecmjax.validation.crack import crack_cases
+from ecmjax.validation.defect_current import defect_current_cases
 from ecmjax.validation.elasticity import convergence_cases, elasticity_cases
 from ecmjax.validation.electrochemistry import electrochemistry_cases
 from ecmjax.validation.griffith import griffith_cases
@@ -29,6 +31,7 @@ FAMILIES: dict[str, Callable[[], list[CaseResult]]] = {
     "Griffith critical pressure": griffith_cases,
     "axisymmetric: sphere, penny crack": axisymmetric_cases,
     "strength: uniaxial bar": strength_cases,
+    "current around a defect": defect_current_cases,
 }
 """Each family's name and the function that returns its rows, in the order ``ecmjax validate`` runs them."""
 

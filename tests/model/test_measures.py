@@ -99,3 +99,34 @@ def test_the_short_circuit_indicator_is_the_weakest_node_on_the_way():
     assert float(value) == pytest.approx(0.7, rel=1e-12) and float(slope) == pytest.approx(1.0, rel=1e-12)
     # The tip stops at the gap: 1 -> 0.7 crosses 0.9 a third of the cell below 3.0 um.
     assert float(crack_tip_depth_m(GRID, PIT, damage)) == pytest.approx(3.0e-6 + H_M / 3, rel=1e-12)
+
+
+def test_the_walls_peak_current_is_the_walls_own_not_the_anodes(small_case):
+    # A pit's Li at 5 MPa over an anode at 1 kPa, fast kinetics (i0 = 1000 A/m^2): beside the mouth the
+    # pit's walls strip and the anode plates; the crest still plates. The anode-row nodes beside the mouth
+    # carry a sliver of wall; averaged over both interfaces (the measure before this one) they read the
+    # anode's 1.66 j there as the walls' peak. The walls' own peak is at the crest: measured 0.51 j.
+    from ecmjax.config import load_config
+    from ecmjax.model.measures import wall_peak_current_density_A_per_m2, wetted_walls
+    from ecmjax.model.problems import build_grid, discretise_defect, newton_settings, potential_problem
+    from ecmjax.solver.fields.potential import interfacial_current_A_per_m2, solve_potential
+
+    overrides = (
+        "geometry.aspect_ratio=2",
+        "kinetics.exchange_current_A_per_m2=1000",
+        "operating.stack_pressure_Pa=1e3",
+    )
+    config = load_config(None, (*small_case, *overrides))
+    grid = build_grid(config)
+    problem = potential_problem(config, grid, discretise_defect(config, grid), 5e6)
+    phi, info = solve_potential(problem, jnp.zeros(grid.node_shape), newton_settings(config, grid))
+    assert bool(info.converged)
+    wall, anode = interfacial_current_A_per_m2(phi, problem)
+    wetted = wetted_walls(grid, problem)
+    anode_row = wetted & (problem.interface_length_m[1] > 0)
+    assert float(jnp.min(jnp.where(wetted, wall, jnp.inf))) < 0.0  # walls strip beside the mouth
+    least_anode = float(jnp.min(jnp.where(anode_row, anode, jnp.inf)))
+    peak = float(wall_peak_current_density_A_per_m2(grid, phi, problem))
+    where = np.unravel_index(int(jnp.argmax(jnp.where(wetted, wall, -jnp.inf))), wall.shape)
+    assert where[1] > 0  # off the anode row: at the crest
+    assert 0.0 < peak < least_anode

@@ -13,6 +13,7 @@ def test_families_in_the_order_validate_runs_them():
         "Griffith critical pressure",
         "axisymmetric: sphere, penny crack",
         "strength: uniaxial bar",
+        "current around a defect",
     ]
 
 
