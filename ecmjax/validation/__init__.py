@@ -4,9 +4,10 @@ One module per family, on the set-up they share (:mod:`ecmjax.validation.common`
 :mod:`~ecmjax.validation.electrochemistry` (a flat cell), :mod:`~ecmjax.validation.elasticity`
 (elliptic holes and grid convergence), :mod:`~ecmjax.validation.crack` (Sneddon's pressurised
 phase-field crack), :mod:`~ecmjax.validation.griffith` (Griffith's critical pressure of a growing crack),
-:mod:`~ecmjax.validation.axisymmetric` (the sphere in (r, z) and 3D, the penny crack) and
-:mod:`~ecmjax.validation.strength` (a bar breaks at the electrolyte's strength) and
-:mod:`~ecmjax.validation.defect_current` (the current around a Li-filled pit). :data:`FAMILIES`
+:mod:`~ecmjax.validation.axisymmetric` (the sphere in (r, z) and 3D, the penny crack),
+:mod:`~ecmjax.validation.strength` (a bar breaks at the electrolyte's strength),
+:mod:`~ecmjax.validation.defect_current` (the current around a Li-filled pit) and
+:mod:`~ecmjax.validation.sent` (Miehe's notched plate pulled apart). :data:`FAMILIES`
 lists the cases ``ecmjax validate`` runs, in order; :func:`run_cases` runs them.
 """
 
@@ -19,6 +20,7 @@ from ecmjax.validation.defect_current import defect_current_cases
 from ecmjax.validation.elasticity import convergence_cases, elasticity_cases
 from ecmjax.validation.electrochemistry import electrochemistry_cases
 from ecmjax.validation.griffith import griffith_cases
+from ecmjax.validation.sent import sent_cases
 from ecmjax.validation.strength import strength_cases
 
 __all__ = ["FAMILIES", "CaseResult", "run_cases"]
@@ -32,6 +34,7 @@ FAMILIES: dict[str, Callable[[], list[CaseResult]]] = {
     "axisymmetric: sphere, penny crack": axisymmetric_cases,
     "strength: uniaxial bar": strength_cases,
     "current around a defect": defect_current_cases,
+    "Miehe notched tension": sent_cases,
 }
 """Each family's name and the function that returns its rows, in the order ``ecmjax validate`` runs them."""
 

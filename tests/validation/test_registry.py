@@ -14,6 +14,7 @@ def test_families_in_the_order_validate_runs_them():
         "axisymmetric: sphere, penny crack",
         "strength: uniaxial bar",
         "current around a defect",
+        "Miehe notched tension",
     ]
 
 
