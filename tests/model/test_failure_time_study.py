@@ -83,3 +83,24 @@ def test_the_critical_current_density_divides_shorting_from_surviving_full_runs(
     # The path does not depend on the current density: the run 1% above finds the same critical one, to the
     # bisection's tolerance (each lies within half of its relative 1e-3 of the root).
     assert above["critical_current_density_A_per_m2"] == pytest.approx(density, rel=1e-3)
+
+
+DEFAULT_CONVERGENCE = json.loads(
+    (Path(__file__).resolve().parents[2] / "scripts" / "bench_results" / "default_convergence.json").read_text()
+)
+"""``ecmjax converge --out DIR`` on the built-in default case (55 minutes on 2 cores): each refinement's run."""
+
+
+def test_the_default_error_bar_is_the_convergence_records_and_readme_quotes_it():
+    # The record is of the present defaults, its spread is its largest change, and README quotes both.
+    record = DEFAULT_CONVERGENCE
+    for section, values in record["config"].items():
+        for name, value in values.items():
+            assert DEFAULTS[section][name] == value, f"{section}.{name}"
+    runs = record["runs"]
+    assert all(run["status"] == "failed" for run in runs.values())
+    base = runs["case"]["failure_time_s"]
+    spread = max(abs(run["failure_time_s"] / base - 1) for run in runs.values())
+    assert record["relative_spread"]["failure_time_s"] == pytest.approx(spread, rel=1e-12)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f"t = {base:.2f} s ± {100 * spread:.0f}%" in readme
