@@ -39,9 +39,9 @@ CELL_RADII = 8
 CURRENT_A_PER_M2 = 10.0
 CONDUCTIVITY_S_PER_M = 0.04
 SLOW_EXCHANGE_A_PER_M2 = 5.0
-"""``Wa`` = 206: uniform within 0.5%."""
+"""``Wa`` = 206: uniform to order ``1/Wa``, 0.5%."""
 FAST_EXCHANGE_A_PER_M2 = 1e6
-"""``Wa`` = 1.0e-3: primary within 0.1%."""
+"""``Wa`` = 1.0e-3: primary to order ``Wa``."""
 
 UNIFORM = (
     "uniform limit of the current distribution (Wagner number >> 1; Newman and Thomas-Alyea, Electrochemical"
@@ -49,8 +49,9 @@ UNIFORM = (
 )
 PRIMARY = (
     "primary distribution (Wagner number -> 0): a grounded half-cylinder (hemisphere) on a plane in a uniform"
-    " field, surface field 2 E sin (3 E cos) (Jackson, Classical Electrodynamics, 3rd ed. 1999, sec. 2.5 and"
-    " 2.11 by images): the pit draws 2 (3) times its footprint's share"
+    " field E, potential E y (1 - a^2/r^2) (E z (1 - a^3/r^3): Jackson, Classical Electrodynamics, 3rd ed. 1999,"
+    " sec. 2.5), harmonic and zero on the Li; surface field 2 E sin (3 E cos): the pit draws 2 (3) times its"
+    " footprint's share"
 )
 
 
