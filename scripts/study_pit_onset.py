@@ -6,7 +6,7 @@ the AT1 onset condition with the strength term (Larsen, Dolbow and Lopez-Pamies 
     2 psi+(p) - c_e(p) = 3 delta Gc / (8 l),     psi+ ~ p^2,  c_e ~ p,
 
 follows from one elastic solve at a reference pressure: a quadratic per cell. The least root over the
-electrolyte is the pit's onset pressure, before any damage (the coupled run starts to damage there). It
+cells is the pit's onset pressure, before any damage (the coupled run starts to damage there). It
 is computed with the production problems (``elasticity_problem``, ``damage_problem``) for the built-in
 default case (Li6PS5Cl, a 1 um semicircular pit) on refining grids and wider cells, and, for
 reference, with AT1 alone (``regularisation``: ``2 psi+ = 3 Gc / (8 l)``).
@@ -64,15 +64,13 @@ def onset_pressures_Pa(overrides: tuple[str, ...]) -> dict[str, float]:
     problem = damage_problem(config, grid, defect, u, psi, nodes)
     drive = np.asarray(problem.nucleation_drive_J_per_m3)
     threshold = 3.0 * float(problem.fracture_energy_J_per_m2) / (8.0 * float(problem.length_m))
-    electrolyte = psi > 0  # every cell that the damage solve drives (the pit's void is nearly unloaded)
+    driven = psi > 0  # every cell that the damage solve drives (the pit's void is nearly unloaded)
     # 2 psi s^2 - c_e s - threshold = 0 for the load factor s (c_e <= 0): its positive root.
     a, b = 2.0 * psi, -drive
-    scale = np.where(
-        electrolyte, (-b + np.sqrt(b * b + 4.0 * a * threshold)) / np.where(electrolyte, 2.0 * a, 1.0), np.inf
-    )
+    scale = np.where(driven, (-b + np.sqrt(b * b + 4.0 * a * threshold)) / np.where(driven, 2.0 * a, 1.0), np.inf)
     cell = np.unravel_index(np.argmin(scale), scale.shape)
     alone = 3.0 * config.material.fracture_energy_J_per_m2 / (8.0 * config.material.phase_field_length_m)
-    scale_alone = np.where(electrolyte, np.sqrt(alone / np.where(electrolyte, a, 1.0)), np.inf)
+    scale_alone = np.where(driven, np.sqrt(alone / np.where(driven, a, 1.0)), np.inf)
     x, y = (np.asarray(c)[cell] for c in grid.cell_centres_m())
     return {
         "cell_size_m": float(config.cell_size_m),

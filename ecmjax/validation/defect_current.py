@@ -110,7 +110,16 @@ def uniform_density_ratio(dimension: str) -> float:
 
 def uniform_limit_cases() -> list[CaseResult]:
     rows = []
-    wagner = float(kinetic_length_m(CONDUCTIVITY_S_PER_M, SLOW_EXCHANGE_A_PER_M2, 0.5, 0.5, 298.15)) / RADIUS_M
+    config = _config("plane-strain", SLOW_EXCHANGE_A_PER_M2, 16)
+    kinetics = config.kinetics
+    length = kinetic_length_m(
+        config.material.ionic_conductivity_S_per_m,
+        kinetics.exchange_current_A_per_m2,
+        kinetics.alpha_a,
+        kinetics.alpha_c,
+        config.operating.temperature_K,
+    )
+    wagner = float(length) / RADIUS_M
     for dimension in ("plane-strain", "axisymmetric"):
         ratio, peak = solve_pit_current(dimension, SLOW_EXCHANGE_A_PER_M2, 16)
         uniform = uniform_density_ratio(dimension)

@@ -118,26 +118,29 @@ def _edge_work(problem: ElasticityProblem, u: Float[Array, " d *nodes"]) -> Floa
     return bottom + top
 
 
+def stored_energy_J_per_m(u: Float[Array, " d *nodes"], problem: ElasticityProblem) -> Float[Array, ""]:
+    """``int psi(eps(u); g) dA``: the strain energy of the whole displacement ``u`` (J per m of depth)."""
+    return integrate_gauss(
+        problem.grid,
+        tuple(
+            strain_energy_density_J_per_m3(
+                strain, problem.shear_modulus_Pa, problem.lame_lambda_Pa, problem.degradation
+            )
+            for strain in strain_at_gauss_points(problem.grid, u)
+        ),
+    )
+
+
 def total_potential_energy_J_per_m(free: Float[Array, "2 nnx nny"], problem: ElasticityProblem) -> Float[Array, ""]:
     """``Pi`` of the free displacement components, plus ``mu_max/2 |free|^2`` on the fixed ones.
 
     The last term pins the (irrelevant) free values of fixed components to zero so that the Hessian
     stays positive definite; it does not touch the physical displacement.
     """
-    grid = problem.grid
     u = displacement_m(free, problem)
-    stored = integrate_gauss(
-        grid,
-        tuple(
-            strain_energy_density_J_per_m3(
-                strain, problem.shear_modulus_Pa, problem.lame_lambda_Pa, problem.degradation
-            )
-            for strain in strain_at_gauss_points(grid, u)
-        ),
-    )
-    pressure_work = problem.cavity_pressure_Pa * cavity_opening_m2(grid, u, problem.cavity_indicator)
+    pressure_work = problem.cavity_pressure_Pa * cavity_opening_m2(problem.grid, u, problem.cavity_indicator)
     pin = 0.5 * jnp.max(problem.shear_modulus_Pa) * jnp.sum(jnp.where(problem.fixed, free, 0.0) ** 2)
-    return stored - pressure_work - _edge_work(problem, u) + pin
+    return stored_energy_J_per_m(u, problem) - pressure_work - _edge_work(problem, u) + pin
 
 
 def solve_elasticity(
