@@ -103,7 +103,8 @@ def gradient_at_gauss_points(grid: Grid | Grid3D, f: Float[Array, "*c nnx nny"])
         return _trilinear_gradient(grid, f)
     f00, f10, f01, f11 = cell_corners(grid, f)
     h = grid.cell_size_m
-    dx_low, dx_high = (f10 - f00) / h, (f11 - f01) / h
+    hx = h * grid.x_cell_widths()
+    dx_low, dx_high = (f10 - f00) / hx, (f11 - f01) / hx
     dy_left, dy_right = (f01 - f00) / h, (f11 - f10) / h
     dfdx = tuple((1 - eta) * dx_low + eta * dx_high for _, eta in GAUSS_POINTS)
     dfdy = tuple((1 - xi) * dy_left + xi * dy_right for xi, _ in GAUSS_POINTS)
@@ -113,8 +114,9 @@ def gradient_at_gauss_points(grid: Grid | Grid3D, f: Float[Array, "*c nnx nny"])
 def radii_at_gauss_points(grid: Grid) -> GaussSamples:
     """``x`` (the radius ``r`` on an axisymmetric grid) at the four Gauss points of each cell, as
     ``(nx, 1)`` columns that broadcast against cell fields."""
-    i = jnp.arange(grid.shape[0])[:, None]
-    return tuple(grid.origin_m[0] + grid.cell_size_m * (i + xi) for xi, _ in GAUSS_POINTS)
+    i = grid.x_node_offsets()[:-1, None]
+    widths = grid.x_cell_widths()
+    return tuple(grid.origin_m[0] + grid.cell_size_m * (i + widths * xi) for xi, _ in GAUSS_POINTS)
 
 
 def integrate_gauss(grid: Grid | Grid3D, density: GaussSamples) -> Float[Array, ""]:
@@ -124,7 +126,8 @@ def integrate_gauss(grid: Grid | Grid3D, density: GaussSamples) -> Float[Array, 
         density = tuple(
             2.0 * jnp.pi * r * sample for r, sample in zip(radii_at_gauss_points(grid), density, strict=True)
         )
-    return grid.cell_size_m ** len(grid.shape) * sum(jnp.sum(sample) for sample in density) / len(density)
+    widths = grid.x_cell_widths()
+    return grid.cell_size_m ** len(grid.shape) * sum(jnp.sum(widths * sample) for sample in density) / len(density)
 
 
 def squared_norm(*components: Array) -> Array:
@@ -169,7 +172,7 @@ def nodal_gradient(grid: Grid | Grid3D, f: Float[Array, "*nodes"]) -> tuple[Floa
 
     Along the lateral axes (all but the last) the field is mirrored at the sides (zero slope, as on a
     mirror plane) or wrapped if periodic in x; along the depth axis (the last) the anode and far-side
-    rows use one-sided differences.
+    rows use one-sided differences. A graded ``x`` divides by the distance between the two neighbours.
     """
     h = grid.cell_size_m
     gradient = []
@@ -181,6 +184,11 @@ def nodal_gradient(grid: Grid | Grid3D, f: Float[Array, "*nodes"]) -> tuple[Floa
             padded = jnp.pad(f, padding, mode="reflect")
             before = lax.slice_in_dim(padded, 0, -2, axis=axis)
             after = lax.slice_in_dim(padded, 2, None, axis=axis)
+        if axis == 0 and grid.graded:
+            widths = grid.x_cell_scale
+            span = jnp.concatenate([widths[:1], widths]) + jnp.concatenate([widths, widths[-1:]])  # mirrored ends
+            gradient.append((after - before) / (h * span.reshape((-1,) + (1,) * (f.ndim - 1))))
+            continue
         gradient.append((after - before) / (2.0 * h))
     interior = (f[..., 2:] - f[..., :-2]) / (2.0 * h)
     first, last = (f[..., 1:2] - f[..., :1]) / h, (f[..., -1:] - f[..., -2:-1]) / h

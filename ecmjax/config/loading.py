@@ -21,6 +21,7 @@ from ecmjax.config.schema import (
     FLOAT32_MIN_RTOL,
     FRACTURE_KEYS,
     GRID_RTOL,
+    MAX_GROWTH_RATIO,
     MIN_CELLS_PER_DEPTH,
     SECTIONS,
     SPECS,
@@ -299,7 +300,13 @@ def _check_consistency(config: Config) -> list[str]:
             f" the defect half-width {format_number(half_width)} and < geometry.depth_m = {format_value(depth)}"
         )
 
-    hx, hy = config.simulated_width_m / grid.nx, domain.thickness_m / grid.ny
+    if grid.graded_cells:
+        grading = _check_grading(config)
+        if grading:
+            return problems + grading
+        hx = hy = config.cell_size_m
+    else:
+        hx, hy = config.simulated_width_m / grid.nx, domain.thickness_m / grid.ny
     if abs(hx - hy) > GRID_RTOL * max(hx, hy):
         ny_square = max(1, round(domain.thickness_m / hx))
         if abs(domain.thickness_m / ny_square - hx) <= GRID_RTOL * hx:
@@ -334,6 +341,43 @@ def _check_consistency(config: Config) -> list[str]:
             f" or {_refine(grid, h / (length / 2))}"
         )
     return problems
+
+
+def _check_grading(config: Config) -> list[str]:
+    """A graded grid: 2D with mirror sides, its square columns cover the defect and a depth beyond it,
+    and its graded columns widen smoothly (ratio in [1, ``MAX_GROWTH_RATIO``])."""
+    grid, domain, geometry = config.grid, config.domain, config.geometry
+    key = f"grid.graded_cells = {grid.graded_cells}"
+    if domain.dimension == "3d" or domain.lateral_bc != "mirror":
+        return [
+            f"{key} is not allowed with domain.dimension = {domain.dimension!r} and domain.lateral_bc ="
+            f" {domain.lateral_bc!r}: grading needs a plane-strain or axisymmetric grid with mirror sides"
+            " (an isolated defect); use grid.graded_cells = 0"
+        ]
+    if grid.graded_cells >= grid.nx:
+        return [f"{key} is out of range: must be < grid.nx = {grid.nx} (some columns must be square)"]
+    h = config.cell_size_m
+    core_m, needed_m = config.uniform_columns * h, geometry.half_width_m + geometry.depth_m
+    if core_m < needed_m * (1 - GRID_RTOL):
+        return [
+            f"{key} leaves {config.uniform_columns} square columns ({format_number(core_m)} m of h ="
+            f" domain.thickness_m / grid.ny = {format_number(h)} m), which must cover the defect's half-width"
+            f" and a depth beyond it ({format_number(needed_m)} m): lower grid.graded_cells or raise grid.nx"
+        ]
+    if config.simulated_width_m < grid.nx * h * (1 - GRID_RTOL):
+        return [
+            f"domain.width_m = {format_value(domain.width_m)} is out of range for {key}: its half must be >="
+            f" grid.nx * h = {format_number(grid.nx * h)} m (graded columns are at least h ="
+            f" domain.thickness_m / grid.ny wide); widen domain.width_m or use fewer columns"
+        ]
+    ratio = float(config.x_cell_scale[config.uniform_columns])
+    if ratio > MAX_GROWTH_RATIO * (1 + GRID_RTOL):
+        return [
+            f"{key} grows the columns by {format_number(ratio)} each, out of range: must be <= {MAX_GROWTH_RATIO}"
+            f" to span domain.width_m = {format_value(domain.width_m)}; raise grid.graded_cells (and grid.nx) or"
+            " narrow domain.width_m"
+        ]
+    return []
 
 
 def _refine(grid: GridConfig, factor: float) -> str:

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import equinox as eqx
+from jaxtyping import Array, Float
 
 from ecmjax.physics.constants import LI_BULK_MODULUS_PA
 from ecmjax.physics.materials import MATERIALS, fracture_energy_J_per_m2, lpscl
+from ecmjax.solver.grid import graded_widths
 
 __all__ = [
     "DEFAULTS",
@@ -49,6 +51,9 @@ GRID_RTOL = 1e-9
 """Relative slack that absorbs floating-point noise in the grid checks (square cells, resolution)."""
 MIN_CELLS_PER_DEPTH = 8
 """Fewest cells across the defect depth for its stress concentration to mean anything."""
+MAX_GROWTH_RATIO = 1.2
+"""Largest width ratio of neighbouring graded columns: a smooth grading keeps the bilinear elements' error
+and the multigrid's convergence near the uniform grid's."""
 FLOAT32_MIN_RTOL = 1e-4
 """Smallest ``solver.rtol`` accepted in float32: its Newton residuals stall near 2e-4 of the load
 (docs/scaling.md, "Precision"), so a tighter tolerance makes the first solve fail."""
@@ -195,6 +200,11 @@ class GridConfig(eqx.Module):
     """Cells across the thickness (3D: along the depth ``z``); the cells must be square, of size at most ``l / 2``."""
     interface_width_cells: float = _number(1.0, ge=0.5, le=4.0)
     """Width of the diffuse defect boundary, in cells."""
+    graded_cells: int = _integer(0, ge=0)
+    """Of the ``nx`` columns, how many (the outermost) widen geometrically so that an isolated defect's wide
+    domain costs few cells: the other columns are square, of side ``thickness_m / ny``, and the graded ones
+    grow by the ratio that makes all span the simulated width (at most 1.2). 0: square
+    cells everywhere. Plane strain or axisymmetric, mirror sides."""
 
 
 class MaterialConfig(eqx.Module):
@@ -379,8 +389,24 @@ class Config(eqx.Module):
 
     @property
     def cell_size_m(self) -> float:
-        """Cell size ``h`` (cells are square)."""
+        """Cell size ``h`` (cells are square; on a graded grid, those of the ungraded columns)."""
+        if self.grid.graded_cells:
+            return self.domain.thickness_m / self.grid.ny
         return self.simulated_width_m / self.grid.nx
+
+    @property
+    def uniform_columns(self) -> int:
+        """Columns of square cells: all of them, or those inside the graded ones."""
+        return self.grid.nx - self.grid.graded_cells
+
+    @property
+    def x_cell_scale(self) -> Float[Array, " nx"] | None:
+        """Each column's width in cells of ``h`` on a graded grid (:func:`ecmjax.solver.grid.graded_widths`);
+        ``None`` if every cell is square."""
+        if not self.grid.graded_cells:
+            return None
+        span_cells = self.simulated_width_m / self.cell_size_m
+        return graded_widths(self.uniform_columns, self.grid.graded_cells, span_cells)
 
     def to_dict(self) -> dict[str, dict[str, float | int | str]]:
         """Nested plain dict ``{section: {key: value}}`` of every key, JSON-serialisable."""

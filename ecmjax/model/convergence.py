@@ -27,12 +27,24 @@ def _scaled(config: Config, factors: Mapping[str, float]) -> dict[str, float | i
     return values
 
 
+def _halved_cells(config: Config) -> dict[str, float | int]:
+    """Twice the cells along each axis (a graded grid also doubles its graded columns)."""
+    cells = {"grid.nx": 2, "grid.ny": 2} | ({"grid.graded_cells": 2} if config.grid.graded_cells else {})
+    return _scaled(config, cells)
+
+
+def _doubled_period(config: Config) -> dict[str, float | int]:
+    """Twice the lateral period at the same ``h``: twice the columns, or on a graded grid the same columns
+    graded further."""
+    return _scaled(config, {"domain.width_m": 2} | ({} if config.grid.graded_cells else {"grid.nx": 2}))
+
+
 REFINEMENTS: dict[str, Callable[[Config], dict[str, float | int]]] = {
-    "h/2": lambda c: _scaled(c, {"grid.nx": 2, "grid.ny": 2}),
-    "l/2 (and h/2)": lambda c: _scaled(c, {"material.phase_field_length_m": 0.5, "grid.nx": 2, "grid.ny": 2}),
+    "h/2": _halved_cells,
+    "l/2 (and h/2)": lambda c: _halved_cells(c) | _scaled(c, {"material.phase_field_length_m": 0.5}),
     "volume increment / 2": lambda c: _scaled(c, {"path.pressure_increment_Pa": 0.5}),
     "staggered tolerance / 10": lambda c: _scaled(c, {"damage.staggered_tolerance": 0.1}),
-    "lateral period x 2": lambda c: _scaled(c, {"domain.width_m": 2, "grid.nx": 2}),
+    "lateral period x 2": _doubled_period,
 }
 """Each refinement's name and the overrides it makes of a configuration."""
 

@@ -68,7 +68,9 @@ def preconditioned_cg(
     return x, KrylovInfo(iterations=k, relative_residual=relative)
 
 
-PRECONDITIONERS = ("multigrid", "jacobi")
+PRECONDITIONERS = ("multigrid", "multigrid-lines", "jacobi")
+"""One V-cycle with Jacobi smoothing or with block Jacobi over node columns (for grids graded along x), or
+Jacobi alone."""
 
 
 def solve_spd(
@@ -103,8 +105,8 @@ def solve_spd(
         if scalar:  # give scalar fields a component axis
             rhs, operator = rhs[None], (lambda v, op=operator: op(v[0])[None])
         stencil = stencil_of(operator, rhs, periodic_x)
-        if preconditioner == "multigrid":
-            hierarchy = build_hierarchy(stencil)
+        if preconditioner.startswith("multigrid"):
+            hierarchy = build_hierarchy(stencil, lines=preconditioner == "multigrid-lines")
             precondition = lambda r: v_cycle(hierarchy, r)
         else:
             inverse_diagonal = stencil.inverse_diagonal()

@@ -27,7 +27,7 @@ from collections.abc import Callable
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Bool, Float, Int
 
 from ecmjax.solver.linear.cpu_batching import one_case_at_a_time_on_cpu
 
@@ -210,10 +210,71 @@ def coarse_shape(node_shape: tuple[int, ...], periodic_x: bool) -> tuple[int, ..
     return tuple(n // 2 if wrap else n // 2 + 1 for n, wrap in zip(cells, wraps, strict=True))
 
 
+class LineFactor(eqx.Module):
+    """Block-Thomas factors of every node column's part of a 2D operator: the couplings along ``y``
+    (offsets ``(0, -1), (0, 0), (0, 1)``), each a ``c x c`` block, ordered ``(nny, nnx, c, c)``.
+
+    ``pivot_inverse`` is ``M_j^-1`` with ``M_j = D_j - L_j C_j-1``, ``solved_upper`` is ``C_j = M_j^-1 U_j``.
+    Unknowns without an equation (a zero diagonal: a fixed displacement) get a unit pivot and no update.
+    """
+
+    lower: Float[Array, "nny nnx c c"]
+    pivot_inverse: Float[Array, "nny nnx c c"]
+    solved_upper: Float[Array, "nny nnx c c"]
+    active: Bool[Array, "nny nnx c"]
+
+
+def line_factor(operator: Stencil) -> LineFactor:
+    """Factor each column's block-tridiagonal part of a 2D stencil (:class:`LineFactor`)."""
+    coefficients = jnp.moveaxis(operator.coefficients, (0, 1, 4), (3, 4, 0))  # (nny, k, nnx, c, c)
+    lower, diagonal, upper = (coefficients[:, operator.offsets.index((0, dy))] for dy in (-1, 0, 1))
+    active = jnp.diagonal(diagonal, axis1=-2, axis2=-1) > 0
+    diagonal = diagonal + jnp.eye(diagonal.shape[-1]) * ~active[..., None]
+
+    def eliminate(solved_above, row):
+        below, centre, above = row
+        pivot_inverse = jnp.linalg.inv(centre - below @ solved_above)
+        return pivot_inverse @ above, (pivot_inverse, pivot_inverse @ above)
+
+    start = jnp.zeros_like(diagonal[0])
+    _, (pivot_inverse, solved_upper) = jax.lax.scan(eliminate, start, (lower, diagonal, upper))
+    return LineFactor(lower, pivot_inverse, solved_upper, active)
+
+
+def line_solve(factor: LineFactor, r: Float[Array, "c nnx nny"]) -> Float[Array, "c nnx nny"]:
+    """``B^-1 r`` with ``B`` the columns' block-tridiagonal part: forward and back substitution along ``y``."""
+    rows = jnp.moveaxis(r, (0, 2), (2, 0))[..., None]  # (nny, nnx, c, 1)
+
+    def forward(previous, row):
+        below, pivot_inverse, rhs = row
+        current = pivot_inverse @ (rhs - below @ previous)
+        return current, current
+
+    _, partial = jax.lax.scan(forward, jnp.zeros_like(rows[0]), (factor.lower, factor.pivot_inverse, rows))
+
+    def backward(after, row):
+        solved_upper, value = row
+        current = value - solved_upper @ after
+        return current, current
+
+    _, x = jax.lax.scan(backward, jnp.zeros_like(rows[0]), (factor.solved_upper, partial), reverse=True)
+    x = jnp.where(factor.active[..., None], x, 0.0)
+    return jnp.moveaxis(x[..., 0], (0, 2), (2, 0))
+
+
 class Level(eqx.Module):
+    """One level: its operator and smoother, Jacobi (the inverse diagonal) or, with ``line``, block
+    Jacobi over node columns."""
+
     operator: Stencil
     inverse_diagonal: Float[Array, " c *nodes"]
     eigenvalue_bound: Float[Array, ""]
+    line: LineFactor | None = None
+
+    def smoother_inverse(self, r: Float[Array, " c *nodes"]) -> Float[Array, " c *nodes"]:
+        if self.line is None:
+            return self.inverse_diagonal * r
+        return line_solve(self.line, r)
 
 
 class Hierarchy(eqx.Module):
@@ -234,8 +295,16 @@ def _eigenvalue_bound(operator: Stencil, inverse_diagonal: Array) -> Float[Array
     return jnp.max(row_sums * inverse_diagonal)
 
 
-def _level(operator: Stencil) -> Level:
+LINE_EIGENVALUE_BOUND = 2.0
+"""Bound on the largest eigenvalue of ``B^-1 A`` with ``B`` the node columns' blocks of an SPD ``A`` whose
+columns couple only to their neighbours: odd and even columns are two colours with no coupling inside
+one, so ``2 B - A``, similar to ``A`` by flipping the sign of one colour, is positive definite."""
+
+
+def _level(operator: Stencil, lines: bool) -> Level:
     inverse_diagonal = operator.inverse_diagonal()
+    if lines:
+        return Level(operator, inverse_diagonal, jnp.asarray(LINE_EIGENVALUE_BOUND), line_factor(operator))
     return Level(operator, inverse_diagonal, _eigenvalue_bound(operator, inverse_diagonal))
 
 
@@ -256,13 +325,20 @@ def levels_for(node_shape: tuple[int, ...], n_components: int, periodic_x: bool)
     return count
 
 
-def build_hierarchy(operator: Stencil) -> Hierarchy:
-    """Galerkin hierarchy of a 9-point (27-point) SPD operator (from :func:`stencil_of`)."""
+def build_hierarchy(operator: Stencil, lines: bool = False) -> Hierarchy:
+    """Galerkin hierarchy of a 9-point (27-point) SPD operator (from :func:`stencil_of`).
+
+    ``lines`` smooths with block Jacobi over node columns (:class:`LineFactor`) instead of Jacobi: for a
+    2D grid graded along ``x``, whose wide columns couple their nodes along ``y`` much more strongly than
+    across (anisotropy that point smoothers cannot smooth).
+    """
     periodic_x = operator.periodic_x
+    if lines and (periodic_x or operator.coefficients.ndim != 5):
+        raise ValueError("line smoothing is for non-periodic 2D grids (graded along x)")
     like = operator.coefficients[:, 0, 0]  # (c, *nodes)
     levels = []
     for _ in range(levels_for(like.shape[1:], like.shape[0], periodic_x)):
-        level = _level(operator)
+        level = _level(operator, lines)
         levels.append(level)
         fine = operator.coefficients[0, 0, 0]
         coarse_like = jnp.zeros((like.shape[0],) + coarse_shape(fine.shape, periodic_x), like.dtype)
@@ -276,7 +352,8 @@ def build_hierarchy(operator: Stencil) -> Hierarchy:
 
 
 def _chebyshev(level: Level, b: Array, x: Array | None = None) -> Array:
-    """``CHEBYSHEV_DEGREE`` steps of Chebyshev iteration on ``D^-1 A`` over ``[bound/30, bound]``, from
+    """``CHEBYSHEV_DEGREE`` steps of Chebyshev iteration on ``D^-1 A`` (``D`` the level's smoother: the
+    diagonal or the column blocks) over ``[bound/30, bound]``, from
     ``x`` or (``None``) from zero, which spares a product with ``A``."""
     upper = level.eigenvalue_bound
     lower = upper / 30.0
@@ -284,14 +361,14 @@ def _chebyshev(level: Level, b: Array, x: Array | None = None) -> Array:
     sigma = theta / delta
     rho = 1.0 / sigma
     x, r = (jnp.zeros_like(b), b) if x is None else (x, b - level.operator(x))
-    d = level.inverse_diagonal * r / theta
+    d = level.smoother_inverse(r) / theta
 
     def step(_, state):
         x, r, d, rho = state
         x = x + d
         r = r - level.operator(d)
         rho_next = 1.0 / (2.0 * sigma - rho)
-        d = rho_next * rho * d + (2.0 * rho_next / delta) * level.inverse_diagonal * r
+        d = rho_next * rho * d + (2.0 * rho_next / delta) * level.smoother_inverse(r)
         return x, r, d, rho_next
 
     return jax.lax.fori_loop(0, CHEBYSHEV_DEGREE, step, (x, r, d, rho))[0]

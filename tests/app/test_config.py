@@ -87,7 +87,7 @@ def test_defaults():
     assert config.geometry.half_width_m == 1e-6
     assert DEFAULTS["material"]["fracture_energy_J_per_m2"] == lpscl.fracture_energy_J_per_m2
     assert VALID_KEYS == sorted(f"{s}.{k}" for s, keys in DEFAULTS.items() for k in keys)
-    assert len(VALID_KEYS) == 56
+    assert len(VALID_KEYS) == 57
 
 
 def test_config_is_an_immutable_pytree_with_float_leaves_and_static_ints_and_strings():

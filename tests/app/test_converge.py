@@ -9,7 +9,7 @@ import pytest
 from ecmjax import api
 from ecmjax.cli import main
 from ecmjax.config import load_config
-from ecmjax.model.convergence import REFINEMENTS, overrides_of, relative_spread
+from ecmjax.model.convergence import REFINEMENTS, as_settings, overrides_of, relative_spread
 
 
 def _stand_in(monkeypatch, calls):
@@ -42,6 +42,16 @@ def test_the_refinements_halve_h_and_l_and_keep_h_with_twice_the_period():
     assert runs["lateral period x 2"] == {"domain.width_m": 12.8e-6, "grid.nx": 64}
     assert relative_spread(40.0, [41.0, 39.0, 40.2]) == pytest.approx(0.025)
     assert relative_spread(None, [1.0]) is None and relative_spread(1.0, [None]) is None
+
+
+def test_a_graded_grid_refines_its_graded_columns_and_grades_a_wider_period():
+    config = load_config(None, ["grid.nx=64", "grid.graded_cells=32", "domain.width_m=25.6e-6"])
+    runs = overrides_of(config)
+    assert runs["h/2"] == {"grid.nx": 128, "grid.ny": 128, "grid.graded_cells": 64}
+    assert runs["lateral period x 2"] == {"domain.width_m": 51.2e-6}
+    base = ("grid.nx=64", "grid.graded_cells=32", "domain.width_m=25.6e-6")
+    for overrides in runs.values():  # every variant is a valid configuration (the last setting of a key wins)
+        load_config(None, base + as_settings(overrides))
 
 
 def test_converge_writes_the_error_bar_and_resumes_without_rerunning(monkeypatch, tmp_path, capsys):
