@@ -112,7 +112,7 @@ def test_run_writes_results_history_fields_and_figures(tmp_path):
 
     summary = json.loads((out / "result.json").read_text())
     assert summary["status"] == "survived" and summary["failure_time_s"] is None
-    assert summary["config"]["grid"] == {"nx": 16, "ny": 32, "interface_width_cells": 1.0}
+    assert summary["config"]["grid"] == {"nx": 16, "ny": 32, "interface_width_cells": 1.0, "graded_cells": 0}
     assert set(summary["versions"]) == {"ecmjax", "jax", "jaxlib", "equinox", "numpy", "python"}
     assert summary["device"]["platform"] in ("cpu", "gpu", "cuda", "tpu")
     for key in ("wall_time_s", "max_pressure_Pa", "pressure_cap_Pa", "crack_tip_depth_m"):
