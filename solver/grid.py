@@ -172,7 +172,6 @@ class Grid3D(eqx.Module):
     origin_m: tuple[Float[Array, ""] | float, ...] = (0.0, 0.0, 0.0)
     periodic_x: bool = eqx.field(static=True, default=False, init=False)
     axisymmetric: bool = eqx.field(static=True, default=False, init=False)
-    x_cell_scale: None = eqx.field(static=True, default=None, init=False)
 
     @property
     def graded(self) -> bool:

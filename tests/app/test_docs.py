@@ -1,11 +1,11 @@
 """The documentation: the configuration reference is generated from the schema, and every relative link resolves."""
 
 import dataclasses
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
+from scripts_module import load_script
 
 from ecmjax.config import SECTIONS
 
@@ -16,12 +16,8 @@ LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 @pytest.fixture(scope="module")
 def generator():
-    """``scripts/make_configuration_doc.py`` as a module (scripts/ is not a package)."""
-    path = ROOT / "scripts" / "make_configuration_doc.py"
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """``scripts/make_configuration_doc.py`` as a module."""
+    return load_script("make_configuration_doc")
 
 
 def test_configuration_reference_is_what_the_schema_generates(generator):

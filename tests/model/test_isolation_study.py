@@ -4,29 +4,20 @@ The default case rerun in cells 6.4 to 51.2 um wide (graded columns beyond 12.8 
 free and clamped (docs/model.md section 3, "Mechanics"; ``scripts/bench_results/isolation.json``).
 """
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
+from scripts_module import SCRIPTS, load_script
 
 from ecmjax.config import load_config
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 RECORD = json.loads((SCRIPTS / "bench_results" / "isolation.json").read_text())
 ROWS = {(row["width_um"], row["far_side_bc"]): row for row in RECORD["rows"]}
 CONVERGENCE = json.loads((SCRIPTS / "bench_results" / "default_convergence.json").read_text())["runs"]
 
 
-def _study():
-    spec = importlib.util.spec_from_file_location("study_isolation", SCRIPTS / "study_isolation.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_record_holds_the_studys_cases_and_they_are_valid_configurations():
-    study = _study()
+    study = load_script("study_isolation")
     assert set(ROWS) == {(w, side) for w in study.WIDTHS_UM for side in study.FAR_SIDES}
     for (width, side), row in ROWS.items():
         assert row["settings"] == [*study.grid_overrides(width), f"domain.far_side_bc={side}"]

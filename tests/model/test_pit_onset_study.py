@@ -6,23 +6,15 @@ of Larsen, Dolbow and Lopez-Pamies (2024), and with AT1 alone (``2 psi+ = 3 Gc /
 2018). These tests read its record ``scripts/bench_results/pit_onset.json`` (docs/validation.md, "Strength").
 """
 
-import importlib.util
 import json
-from pathlib import Path
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+from scripts_module import SCRIPTS, load_script
+
 RECORD = json.loads((SCRIPTS / "bench_results" / "pit_onset.json").read_text())["cases"]
 
 
-def _study():
-    spec = importlib.util.spec_from_file_location("study_pit_onset", SCRIPTS / "study_pit_onset.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_record_holds_the_studys_cases():
-    cells = _study().CELLS
+    cells = load_script("study_pit_onset").CELLS
     assert set(RECORD) == set(cells)
     for name, overrides in cells.items():
         assert RECORD[name]["overrides"] == list(overrides), name

@@ -8,13 +8,11 @@ into the bulk. One case outlives another only by more than the path's error bar:
 change of t_f under refinement of the path's settings (its study's record).
 """
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
+from scripts_module import SCRIPTS, load_script
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 RECORD = json.loads((SCRIPTS / "bench_results" / "xu_trends.json").read_text())["cases"]
 
 
@@ -27,13 +25,6 @@ def _path_error_bar() -> float:
 
 
 ERROR_BAR = _path_error_bar()
-
-
-def _study():
-    spec = importlib.util.spec_from_file_location("study_xu_trends", SCRIPTS / "study_xu_trends.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def recorded(name: str) -> dict:
@@ -56,10 +47,10 @@ def outlives(longer: dict, shorter: dict) -> bool:
 
 
 def test_the_record_was_made_with_the_cases_of_the_study():
-    cases = _study().CASES
+    cases = load_script("study_xu_trends").CASES
     for name, run in RECORD.items():
         assert tuple(run["overrides"]) == cases[name], f"{name} was recorded with other overrides: rerun it"
-    assert set(_study().PLANE_CASES) <= set(RECORD), "every plane case is recorded"
+    assert set(load_script("study_xu_trends").PLANE_CASES) <= set(RECORD), "every plane case is recorded"
 
 
 @pytest.mark.xfail(
